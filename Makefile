@@ -1,0 +1,26 @@
+# Tianjie 田界 — the two commands (README): `make run` and `make test`.
+.PHONY: run test services stop install lint typecheck bench
+
+run:        ## install what is missing, start services, load the demo county, serve it
+	@scripts/tj.sh run
+
+test:       ## install what is missing, start services, run ruff and the whole test suite
+	@scripts/tj.sh test
+
+services:   ## start only the private PostgreSQL+PostGIS and Redis (idempotent)
+	@scripts/tj.sh services
+
+stop:       ## stop everything the project started
+	@scripts/tj.sh stop
+
+install:    ## install system, Python and npm packages only
+	@scripts/tj.sh install
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+typecheck:
+	.venv/bin/mypy .
+
+bench:      ## benchmarks; figures go to docs/BENCHMARKS.md
+	@scripts/tj.sh services && eval "$$(scripts/tj.sh env)" && DJANGO_SETTINGS_MODULE=config.settings.local .venv/bin/python bench/run.py

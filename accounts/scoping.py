@@ -1,0 +1,66 @@
+"""The one scoping function: a user sees and acts only inside the regions of their active offices.
+
+Every selector calls `scope_q` (or `scope_prefixes` for raw SQL); every service calls `ensure_can`.
+"""
+
+from functools import reduce
+from operator import or_
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
+
+from spatial.errors import PermissionDeniedError
+
+from .models import Office, Role, User
+
+# What each role may do. The region check comes on top: the subject's code must be inside the office.
+PERMISSIONS: dict[str, set[str]] = {
+    "parcels.view": set(Role.values),
+    "contractors.view": {
+        Role.COUNTY_AGRICULTURE, Role.COUNTY_NATURAL_RESOURCES, Role.TOWNSHIP, Role.VILLAGE, Role.GROUP_ISSUER,
+        Role.FARMER,
+    },
+    "contractors.view_full_id": {Role.COUNTY_AGRICULTURE},
+    "regions.edit": {Role.COUNTY_AGRICULTURE},
+    "parcels.edit": {Role.COUNTY_AGRICULTURE},
+    "contractors.edit": {Role.COUNTY_AGRICULTURE, Role.TOWNSHIP},
+    "contracts.edit": {Role.COUNTY_AGRICULTURE},
+    "offices.edit": {Role.COUNTY_AGRICULTURE},
+}
+
+
+def active_offices(user: User | AnonymousUser) -> list[Office]:
+    if not user or not user.is_authenticated:
+        return []
+    cached = getattr(user, "_tianjie_offices", None)
+    if cached is None:
+        cached = list(Office.objects.filter(user=user, active=True).select_related("region"))
+        user._tianjie_offices = cached  # type: ignore[union-attr]
+    return cached
+
+
+def scope_prefixes(user: User | AnonymousUser, permission: str = "parcels.view") -> list[str]:
+    """Region code prefixes inside which `user` holds `permission` (empty: nothing)."""
+    roles = PERMISSIONS.get(permission, set())
+    return sorted({o.scope_code for o in active_offices(user) if o.role in roles})
+
+
+def scope_q(user: User | AnonymousUser, field: str, permission: str = "parcels.view") -> Q:
+    """A filter keeping rows whose code `field` lies inside the user's regions; matches nothing otherwise."""
+    prefixes = scope_prefixes(user, permission)
+    if not prefixes:
+        return Q(pk__in=[])
+    return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in prefixes))
+
+
+def can(user: User | AnonymousUser, permission: str, code: str) -> bool:
+    return any(code.startswith(p) for p in scope_prefixes(user, permission))
+
+
+def ensure_can(user: User | AnonymousUser, permission: str, code: str) -> None:
+    """Raise PermissionDeniedError unless `user` holds `permission` at a region containing `code`."""
+    if not can(user, permission, code):
+        raise PermissionDeniedError(
+            f"无权在 {code} 范围内执行此操作（{permission}）",
+            f"not allowed to do {permission} for {code}",
+        )

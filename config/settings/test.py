@@ -1,0 +1,22 @@
+"""The test suite: the real private PostGIS and Redis started by `make test`."""
+
+import base64
+import os
+
+os.environ.setdefault("TIANJIE_SECRET_KEY", "test-only-not-secret")
+# Each test run makes its own key: test data is created fresh and never outlives the run.
+os.environ.setdefault("TIANJIE_FIELD_KEY", base64.b64encode(os.urandom(32)).decode())
+
+from .base import *  # noqa: E402
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests only
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL.rsplit("/", 1)[0] + "/1",
+        "KEY_PREFIX": "test",
+    }
+}
+CELERY_BROKER_URL = CELERY_RESULT_BACKEND = REDIS_URL.rsplit("/", 1)[0] + "/1"

@@ -1,0 +1,171 @@
+"""Contractor households 承包方, members, contracts 承包合同 with their parcels (CBDKXX) and certificates 权证.
+
+ID numbers are encrypted at rest (spatial.crypto) with a keyed hash for exact lookups, and masked on display.
+"""
+
+from django.db import models
+
+from spatial.codes import mask_id_number, mask_phone
+from spatial.crypto import EncryptedTextField
+from spatial.models import Issuer, Parcel, Versioned
+
+
+class Contractor(Versioned):
+    """承包方 CBF: a household (农户), an individual or a unit."""
+
+    cbfbm = models.CharField(max_length=18, verbose_name="承包方编码", db_comment="CBF.CBFBM")
+    issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="contractors", verbose_name="发包方")
+    cbflx = models.CharField(max_length=1, default="1", verbose_name="承包方类型", db_comment="CBF.CBFLX")
+    name = models.CharField(max_length=50, verbose_name="承包方名称（代表）", db_comment="CBF.CBFMC")
+    id_type = models.CharField(max_length=1, default="1", verbose_name="证件类型", db_comment="CBF.CBFZJLX")
+    id_number = EncryptedTextField(verbose_name="证件号码（加密）", db_comment="CBF.CBFZJHM, AES-GCM")
+    id_number_hash = models.CharField(max_length=64, db_index=True, verbose_name="证件号码查找哈希")
+    address = models.CharField(max_length=100, blank=True, verbose_name="地址", db_comment="CBF.CBFDZ")
+    postcode = models.CharField(max_length=6, blank=True, verbose_name="邮政编码", db_comment="CBF.YZBM")
+    phone = models.CharField(max_length=20, blank=True, verbose_name="联系电话", db_comment="CBF.LXDH")
+    member_count = models.PositiveSmallIntegerField(default=0, verbose_name="成员数量", db_comment="CBF.CBFCYSL")
+    survey_date = models.DateField(null=True, blank=True, verbose_name="调查日期", db_comment="CBF.CBFDCRQ")
+    surveyor = models.CharField(max_length=50, blank=True, verbose_name="调查员", db_comment="CBF.CBFDCY")
+    survey_notes = models.TextField(blank=True, verbose_name="调查记事", db_comment="CBF.CBFDCJS")
+    publicity_notes = models.TextField(blank=True, verbose_name="公示记事", db_comment="CBF.GSJS")
+    publicity_recorder = models.CharField(max_length=50, blank=True, verbose_name="公示记事人", db_comment="CBF.GSJSR")
+    publicity_review_date = models.DateField(null=True, blank=True, verbose_name="公示审核日期", db_comment="CBF.GSSHRQ")
+    publicity_reviewer = models.CharField(max_length=50, blank=True, verbose_name="公示审核人", db_comment="CBF.GSSHR")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "承包方"
+        constraints = [
+            models.UniqueConstraint(fields=["cbfbm", "version"], name="contractor_cbfbm_version_unique"),
+            models.UniqueConstraint(
+                fields=["cbfbm"], condition=models.Q(valid_to__isnull=True), name="contractor_one_current_version"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["cbfbm"], name="contractor_cbfbm_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["name"], name="contractor_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.cbfbm}）"
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+
+class FamilyMember(models.Model):
+    """家庭成员 CBF_JTCY of one contractor version."""
+
+    contractor = models.ForeignKey(Contractor, on_delete=models.PROTECT, related_name="members", verbose_name="承包方")
+    name = models.CharField(max_length=50, verbose_name="成员姓名", db_comment="CBF_JTCY.CYXM")
+    sex = models.CharField(max_length=1, verbose_name="成员性别", db_comment="CBF_JTCY.CYXB (1 男, 2 女)")
+    id_type = models.CharField(max_length=1, default="1", verbose_name="证件类型", db_comment="CBF_JTCY.CYZJLX")
+    id_number = EncryptedTextField(blank=True, verbose_name="证件号码（加密）", db_comment="CBF_JTCY.CYZJHM, AES-GCM")
+    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True, verbose_name="证件号码查找哈希")
+    relation = models.CharField(max_length=2, verbose_name="与户主关系", db_comment="CBF_JTCY.YHZGX (GB/T 4761)")
+    remark_code = models.CharField(max_length=1, blank=True, verbose_name="成员备注", db_comment="CBF_JTCY.CYBZ")
+    is_co_owner = models.BooleanField(default=True, verbose_name="是否共有人", db_comment="CBF_JTCY.SFGYR")
+    remark = models.CharField(max_length=254, blank=True, verbose_name="成员备注说明", db_comment="CBF_JTCY.CYBZSM")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "家庭成员"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.id_number)
+
+
+class Contract(Versioned):
+    """承包合同 CBHT."""
+
+    cbhtbm = models.CharField(max_length=19, verbose_name="承包合同编码", db_comment="CBHT.CBHTBM")
+    previous_code = models.CharField(max_length=19, blank=True, verbose_name="原承包合同编码", db_comment="CBHT.YCBHTBM")
+    issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="contracts", verbose_name="发包方")
+    contractor = models.ForeignKey(
+        Contractor, on_delete=models.PROTECT, related_name="contracts", verbose_name="承包方"
+    )
+    method = models.CharField(max_length=3, default="110", verbose_name="承包方式", db_comment="CBHT.CBFS")
+    term_start = models.DateField(verbose_name="承包期限起", db_comment="CBHT.CBQXQ")
+    term_end = models.DateField(verbose_name="承包期限止", db_comment="CBHT.CBQXZ")
+    total_area = models.DecimalField(max_digits=15, decimal_places=2, verbose_name="合同总面积（m²）", db_comment="CBHT.HTZMJ")
+    total_area_mu = models.DecimalField(
+        max_digits=15, decimal_places=2, verbose_name="合同总面积（亩）", db_comment="CBHT.HTZMJM"
+    )
+    original_total_area = models.DecimalField(
+        max_digits=15, decimal_places=2, null=True, blank=True, verbose_name="原合同总面积（m²）", db_comment="CBHT.YHTZMJ"
+    )
+    parcel_count = models.PositiveIntegerField(verbose_name="承包地块总数", db_comment="CBHT.CBDKZS")
+    signed_on = models.DateField(null=True, blank=True, verbose_name="签订时间", db_comment="CBHT.QDSJ")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "承包合同"
+        constraints = [
+            models.UniqueConstraint(fields=["cbhtbm", "version"], name="contract_code_version_unique"),
+            models.UniqueConstraint(
+                fields=["cbhtbm"], condition=models.Q(valid_to__isnull=True), name="contract_one_current_version"
+            ),
+        ]
+        indexes = [models.Index(fields=["cbhtbm"], name="contract_code_prefix", opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self) -> str:
+        return self.cbhtbm
+
+
+class ContractParcel(models.Model):
+    """承包地块信息 CBDKXX: a parcel in a contract, with its contract area HTMJ."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="parcels", verbose_name="承包合同")
+    parcel = models.ForeignKey(Parcel, on_delete=models.PROTECT, related_name="contract_entries", verbose_name="地块")
+    dkbm = models.CharField(max_length=19, db_index=True, verbose_name="地块编码", db_comment="CBDKXX.DKBM")
+    acquisition = models.CharField(max_length=3, default="110", verbose_name="承包经营权取得方式", db_comment="CBDKXX.CBJYQQDFS")
+    htmj = models.DecimalField(max_digits=15, decimal_places=2, verbose_name="合同面积（m²）", db_comment="CBDKXX.HTMJ")
+    htmjm = models.DecimalField(max_digits=15, decimal_places=2, verbose_name="合同面积（亩）", db_comment="CBDKXX.HTMJM")
+    original_htmj = models.DecimalField(
+        max_digits=15, decimal_places=2, null=True, blank=True, verbose_name="原合同面积（m²）", db_comment="CBDKXX.YHTMJ"
+    )
+    transfer_code = models.CharField(max_length=18, blank=True, verbose_name="流转合同编码", db_comment="CBDKXX.LZHTBM")
+    certificate_code = models.CharField(max_length=19, blank=True, verbose_name="经营权证编码", db_comment="CBDKXX.CBJYQZBM")
+    confirmed_by_share = models.BooleanField(default=False, verbose_name="是否确权确股", db_comment="CBDKXX.SFQQQG")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "承包地块信息"
+        constraints = [models.UniqueConstraint(fields=["contract", "dkbm"], name="contract_parcel_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id}:{self.dkbm}"
+
+
+class CertificateStatus(models.TextChoices):
+    ISSUED = "issued", "已颁发"
+    RECALL = "recall", "待收回"
+    CANCELLED = "cancelled", "已注销"
+
+
+class Certificate(models.Model):
+    """土地承包经营权证 CBJYQZ."""
+
+    cbjyqzbm = models.CharField(max_length=19, unique=True, verbose_name="经营权证编码", db_comment="CBJYQZ.CBJYQZBM")
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="certificates", verbose_name="承包合同")
+    issuing_authority = models.CharField(max_length=50, verbose_name="发证机关", db_comment="CBJYQZ.FZJG")
+    issued_on = models.DateField(verbose_name="发证日期", db_comment="CBJYQZ.FZRQ")
+    collected = models.BooleanField(default=False, verbose_name="权证是否领取", db_comment="CBJYQZ.QZSFLQ")
+    collected_on = models.DateField(null=True, blank=True, verbose_name="领取日期", db_comment="CBJYQZ.QZLQRQ")
+    collector_name = models.CharField(max_length=50, blank=True, verbose_name="领取人姓名", db_comment="CBJYQZ.QZLQRXM")
+    collector_id_type = models.CharField(max_length=1, blank=True, verbose_name="领取人证件类型", db_comment="CBJYQZ.QZLQRZJLX")
+    collector_id_number = EncryptedTextField(blank=True, verbose_name="领取人证件号码（加密）", db_comment="CBJYQZ.QZLQRZJHM")
+    status = models.CharField(
+        max_length=10, choices=CertificateStatus.choices, default=CertificateStatus.ISSUED, verbose_name="状态"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "土地承包经营权证"
+
+    def __str__(self) -> str:
+        return self.cbjyqzbm

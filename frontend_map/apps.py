@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FrontendMapConfig(AppConfig):
+    name = "frontend_map"
+    verbose_name = "地图与页面 Map and pages"

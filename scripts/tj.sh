@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# Tianjie developer control: install what is missing, start/stop the private services, run the app.
+# Called by the Makefile (make run / test / services / stop); every step is idempotent.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+DATA="${TIANJIE_DATA:-$ROOT/.tianjie}"
+PG_PORT="${TIANJIE_PG_PORT:-55432}"
+REDIS_PORT="${TIANJIE_REDIS_PORT:-56379}"
+WEB_PORT="${TIANJIE_WEB_PORT:-8000}"
+PG_BIN="${TIANJIE_PG_BIN:-/usr/lib/postgresql/15/bin}"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+PGDATA="$DATA/pg"
+RUN="$DATA/run"
+LOG="$DATA/log"
+APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal32 libgeos-c1v5 libproj25 binutils
+              redis-server chromium fonts-wqy-zenhei nodejs npm)
+
+say() { printf '\033[1;32m==>\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31mError:\033[0m %s\n' "$*" >&2; exit 1; }
+
+as_pg() {  # PostgreSQL refuses to run as root: run its binaries as the postgres system user then.
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+install_apt() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    case "$p" in
+      nodejs|npm) command -v "$p" >/dev/null 2>&1 && continue ;;
+      postgresql-15) [ -x "$PG_BIN/postgres" ] && continue ;;
+    esac
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "Installing system packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  # Name only what is missing: naming an installed server package would upgrade it (STACK.md pitfall 5).
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+install_python() {
+  if [ ! -x "$PY" ]; then
+    say "Creating the virtualenv in .venv"
+    python3 -m venv "$VENV"
+  fi
+  local stamp="$VENV/.tianjie-requirements"
+  local want
+  want="$(cat requirements.txt requirements-dev.txt requirements.lock | sha256sum | cut -c1-16)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "Installing Python packages (pinned in requirements*.txt, locked in requirements.lock)"
+    "$VENV/bin/pip" install -q --upgrade pip
+    "$VENV/bin/pip" install -q -r requirements-dev.txt -c requirements.lock
+    echo "$want" > "$stamp"
+  fi
+}
+
+install_npm() {
+  local stamp="node_modules/.tianjie-lock"
+  local want
+  want="$(sha256sum package-lock.json | cut -c1-16)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "Installing front-end packages (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$want" > "$stamp"
+  fi
+}
+
+ensure_secrets() {
+  # Local secrets live in the ignored data folder, made once per machine; never in the repository.
+  mkdir -p "$DATA"
+  if [ ! -f "$DATA/secrets.env" ]; then
+    say "Generating local secrets in $DATA/secrets.env"
+    {
+      echo "TIANJIE_SECRET_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')"
+      echo "TIANJIE_FIELD_KEY=$("$PY" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
+    } > "$DATA/secrets.env"
+    chmod 600 "$DATA/secrets.env"
+  fi
+}
+
+install_all() {
+  install_apt
+  install_python
+  install_npm
+  ensure_secrets
+}
+
+pg_running() { as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
+
+start_postgres() {
+  mkdir -p "$DATA" "$RUN" "$LOG"
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$RUN" "$LOG"; chmod 755 "$DATA"; fi
+  if [ ! -f "$PGDATA/PG_VERSION" ]; then
+    say "Creating the private PostgreSQL cluster in $PGDATA"
+    mkdir -p "$PGDATA"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$PGDATA"
+    as_pg "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$LOG/initdb.log"
+    cat >> "$PGDATA/postgresql.conf" <<EOF
+# Tianjie private cluster
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$RUN'
+shared_buffers = 512MB
+work_mem = 32MB
+maintenance_work_mem = 512MB
+max_wal_size = 4GB
+${TIANJIE_PG_EXTRA_CONF:-}
+EOF
+  fi
+  if pg_running; then return 0; fi
+  say "Starting PostgreSQL on port $PG_PORT"
+  as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$LOG/postgres.log" -w -o "-p $PG_PORT -k $RUN" start >/dev/null \
+    || { tail -20 "$LOG/postgres.log" >&2; die "PostgreSQL did not start (log: $LOG/postgres.log)"; }
+}
+
+ensure_database() {
+  local db="$1"
+  if ! psql -h "$RUN" -p "$PG_PORT" -U postgres -tAc "select 1 from pg_database where datname='$db'" postgres | grep -q 1; then
+    say "Creating database $db with PostGIS"
+    psql -q -h "$RUN" -p "$PG_PORT" -U postgres -c "create database $db" postgres
+  fi
+  psql -q -h "$RUN" -p "$PG_PORT" -U postgres -c "create extension if not exists postgis" "$db"
+}
+
+start_redis() {
+  mkdir -p "$DATA/redis" "$RUN" "$LOG"
+  if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then return 0; fi
+  say "Starting Redis on port $REDIS_PORT"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$DATA/redis" --daemonize yes \
+    --pidfile "$RUN/redis.pid" --logfile "$LOG/redis.log" --save "" --appendonly no
+  for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
+  die "Redis did not start (log: $LOG/redis.log)"
+}
+
+export_env() {
+  set -a
+  # shellcheck disable=SC1091
+  . "$DATA/secrets.env"
+  set +a
+  export TIANJIE_DB_HOST="$RUN" TIANJIE_DB_PORT="$PG_PORT"
+  export TIANJIE_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+  export TIANJIE_DATA="$DATA"
+}
+
+services() {
+  start_postgres
+  start_redis
+}
+
+start_bg() {  # name, command...: start a background process with a pidfile unless it is running
+  local name="$1"; shift
+  local pidfile="$RUN/$name.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then return 0; fi
+  say "Starting $name"
+  setsid "$@" >>"$LOG/$name.log" 2>&1 < /dev/null &
+  echo $! > "$pidfile"
+}
+
+stop_bg() {
+  local pidfile="$RUN/$1.pid"
+  if [ -f "$pidfile" ]; then
+    local pid; pid="$(cat "$pidfile")"
+    if kill -0 "$pid" 2>/dev/null; then say "Stopping $1"; kill -- "-$pid" 2>/dev/null || kill "$pid"; fi
+    rm -f "$pidfile"
+  fi
+}
+
+run() {
+  install_all
+  services
+  export_env
+  export DJANGO_SETTINGS_MODULE=config.settings.local
+  ensure_database tianjie
+  "$PY" manage.py migrate --noinput -v 0
+  "$PY" manage.py collectstatic --noinput -v 0
+  if ! "$PY" manage.py demo_county --if-empty --county 450326 --parcels "${TIANJIE_DEMO_PARCELS:-20000}"; then
+    die "Loading the demo county failed; see the message above."
+  fi
+  start_bg celery "$VENV/bin/celery" -A config worker -l info --concurrency 2
+  start_bg web "$VENV/bin/gunicorn" config.wsgi:application --no-control-socket \
+    -b "127.0.0.1:$WEB_PORT" -w 3 --access-logfile - --error-logfile -
+  for _ in $(seq 100); do
+    curl -fs "http://127.0.0.1:$WEB_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.2
+  done
+  curl -fs "http://127.0.0.1:$WEB_PORT/healthz" >/dev/null || die "The web server did not answer; see $LOG/web.log"
+  "$PY" manage.py demo_logins --url "http://127.0.0.1:$WEB_PORT/"
+}
+
+test_all() {
+  install_all
+  services
+  export_env
+  export DJANGO_SETTINGS_MODULE=config.settings.test
+  "$VENV/bin/ruff" check .
+  "$VENV/bin/pytest" "$@"
+}
+
+stop() {
+  stop_bg web
+  stop_bg celery
+  if [ -f "$RUN/redis.pid" ] && kill -0 "$(cat "$RUN/redis.pid")" 2>/dev/null; then
+    say "Stopping Redis"; redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || kill "$(cat "$RUN/redis.pid")"
+  fi
+  if [ -f "$PGDATA/PG_VERSION" ] && pg_running; then
+    say "Stopping PostgreSQL"; as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
+  fi
+}
+
+env_cmd() {  # print the environment for a shell: eval "$(scripts/tj.sh env)"
+  export_env
+  echo "export TIANJIE_DB_HOST='$TIANJIE_DB_HOST' TIANJIE_DB_PORT='$TIANJIE_DB_PORT'"
+  echo "export TIANJIE_REDIS_URL='$TIANJIE_REDIS_URL' TIANJIE_DATA='$TIANJIE_DATA'"
+  echo "export TIANJIE_SECRET_KEY='$TIANJIE_SECRET_KEY' TIANJIE_FIELD_KEY='$TIANJIE_FIELD_KEY'"
+}
+
+cmd="${1:-}"; shift || true
+case "$cmd" in
+  install) install_all ;;
+  services) install_all; services ;;
+  run) run ;;
+  test) test_all "$@" ;;
+  stop) stop ;;
+  env) env_cmd ;;
+  *) die "usage: scripts/tj.sh install|services|run|test|stop|env" ;;
+esac
