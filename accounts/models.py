@@ -49,7 +49,10 @@ class Office(models.Model):
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="offices", verbose_name="所在区域")
     organisation = models.CharField(max_length=100, blank=True, verbose_name="单位名称")
     contractor_code = models.CharField(
-        max_length=18, blank=True, verbose_name="承包方编码", help_text="for farmers: the household they belong to"
+        max_length=18,
+        blank=True,
+        verbose_name="承包方编码",
+        help_text="for farmers: the household they belong to",
     )
     active = models.BooleanField(default=True, verbose_name="有效")
 

@@ -17,7 +17,11 @@ from .models import Office, Role, User
 PERMISSIONS: dict[str, set[str]] = {
     "parcels.view": set(Role.values),
     "contractors.view": {
-        Role.COUNTY_AGRICULTURE, Role.COUNTY_NATURAL_RESOURCES, Role.TOWNSHIP, Role.VILLAGE, Role.GROUP_ISSUER,
+        Role.COUNTY_AGRICULTURE,
+        Role.COUNTY_NATURAL_RESOURCES,
+        Role.TOWNSHIP,
+        Role.VILLAGE,
+        Role.GROUP_ISSUER,
         Role.FARMER,
     },
     "contractors.view_full_id": {Role.COUNTY_AGRICULTURE},

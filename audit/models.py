@@ -9,8 +9,13 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(verbose_name="时间")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, db_constraint=False,
-        related_name="+", verbose_name="操作人",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        related_name="+",
+        verbose_name="操作人",
     )
     actor_label = models.CharField(max_length=150, verbose_name="操作人名称", help_text="system for commands")
     action = models.CharField(max_length=80, db_index=True, verbose_name="动作")

@@ -22,9 +22,7 @@ def canonical_data(data: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder))
 
 
-def event_hash(
-    *, actor: str, action: str, subject: str, data: dict[str, Any], at: datetime, prev_hash: str
-) -> str:
+def event_hash(*, actor: str, action: str, subject: str, data: dict[str, Any], at: datetime, prev_hash: str) -> str:
     """SHA-256 over a canonical serialisation (sorted keys, no spaces, UTF-8) of the event and its link."""
     payload = json.dumps(
         {
@@ -81,8 +79,12 @@ def record(
         ip=ip,
         prev_hash=prev_hash,
         hash=event_hash(
-            actor=actor_label, action=action, subject=f"{subject_type}:{subject_id}",
-            data=clean, at=at, prev_hash=prev_hash,
+            actor=actor_label,
+            action=action,
+            subject=f"{subject_type}:{subject_id}",
+            data=clean,
+            at=at,
+            prev_hash=prev_hash,
         ),
     )
 
@@ -106,8 +108,11 @@ def chain_verify() -> tuple[int, BrokenLink | None]:
         if event.prev_hash != prev:
             return checked, BrokenLink(event.id, "前一哈希不符 / previous-hash link broken")
         expected = event_hash(
-            actor=event.actor_label, action=event.action,
-            subject=f"{event.subject_type}:{event.subject_id}", data=event.data, at=event.at,
+            actor=event.actor_label,
+            action=event.action,
+            subject=f"{event.subject_type}:{event.subject_id}",
+            data=event.data,
+            at=event.at,
             prev_hash=event.prev_hash,
         )
         if expected != event.hash:

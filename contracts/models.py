@@ -29,7 +29,9 @@ class Contractor(Versioned):
     survey_notes = models.TextField(blank=True, verbose_name="调查记事", db_comment="CBF.CBFDCJS")
     publicity_notes = models.TextField(blank=True, verbose_name="公示记事", db_comment="CBF.GSJS")
     publicity_recorder = models.CharField(max_length=50, blank=True, verbose_name="公示记事人", db_comment="CBF.GSJSR")
-    publicity_review_date = models.DateField(null=True, blank=True, verbose_name="公示审核日期", db_comment="CBF.GSSHRQ")
+    publicity_review_date = models.DateField(
+        null=True, blank=True, verbose_name="公示审核日期", db_comment="CBF.GSSHRQ"
+    )
     publicity_reviewer = models.CharField(max_length=50, blank=True, verbose_name="公示审核人", db_comment="CBF.GSSHR")
 
     class Meta:
@@ -37,7 +39,9 @@ class Contractor(Versioned):
         constraints = [
             models.UniqueConstraint(fields=["cbfbm", "version"], name="contractor_cbfbm_version_unique"),
             models.UniqueConstraint(
-                fields=["cbfbm"], condition=models.Q(valid_to__isnull=True), name="contractor_one_current_version"
+                fields=["cbfbm"],
+                condition=models.Q(valid_to__isnull=True),
+                name="contractor_one_current_version",
             ),
         ]
         indexes = [
@@ -86,7 +90,9 @@ class Contract(Versioned):
     """承包合同 CBHT."""
 
     cbhtbm = models.CharField(max_length=19, verbose_name="承包合同编码", db_comment="CBHT.CBHTBM")
-    previous_code = models.CharField(max_length=19, blank=True, verbose_name="原承包合同编码", db_comment="CBHT.YCBHTBM")
+    previous_code = models.CharField(
+        max_length=19, blank=True, verbose_name="原承包合同编码", db_comment="CBHT.YCBHTBM"
+    )
     issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="contracts", verbose_name="发包方")
     contractor = models.ForeignKey(
         Contractor, on_delete=models.PROTECT, related_name="contracts", verbose_name="承包方"
@@ -94,12 +100,19 @@ class Contract(Versioned):
     method = models.CharField(max_length=3, default="110", verbose_name="承包方式", db_comment="CBHT.CBFS")
     term_start = models.DateField(verbose_name="承包期限起", db_comment="CBHT.CBQXQ")
     term_end = models.DateField(verbose_name="承包期限止", db_comment="CBHT.CBQXZ")
-    total_area = models.DecimalField(max_digits=15, decimal_places=2, verbose_name="合同总面积（m²）", db_comment="CBHT.HTZMJ")
+    total_area = models.DecimalField(
+        max_digits=15, decimal_places=2, verbose_name="合同总面积（m²）", db_comment="CBHT.HTZMJ"
+    )
     total_area_mu = models.DecimalField(
         max_digits=15, decimal_places=2, verbose_name="合同总面积（亩）", db_comment="CBHT.HTZMJM"
     )
     original_total_area = models.DecimalField(
-        max_digits=15, decimal_places=2, null=True, blank=True, verbose_name="原合同总面积（m²）", db_comment="CBHT.YHTZMJ"
+        max_digits=15,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        verbose_name="原合同总面积（m²）",
+        db_comment="CBHT.YHTZMJ",
     )
     parcel_count = models.PositiveIntegerField(verbose_name="承包地块总数", db_comment="CBHT.CBDKZS")
     signed_on = models.DateField(null=True, blank=True, verbose_name="签订时间", db_comment="CBHT.QDSJ")
@@ -109,7 +122,9 @@ class Contract(Versioned):
         constraints = [
             models.UniqueConstraint(fields=["cbhtbm", "version"], name="contract_code_version_unique"),
             models.UniqueConstraint(
-                fields=["cbhtbm"], condition=models.Q(valid_to__isnull=True), name="contract_one_current_version"
+                fields=["cbhtbm"],
+                condition=models.Q(valid_to__isnull=True),
+                name="contract_one_current_version",
             ),
         ]
         indexes = [models.Index(fields=["cbhtbm"], name="contract_code_prefix", opclasses=["varchar_pattern_ops"])]
@@ -124,14 +139,25 @@ class ContractParcel(models.Model):
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="parcels", verbose_name="承包合同")
     parcel = models.ForeignKey(Parcel, on_delete=models.PROTECT, related_name="contract_entries", verbose_name="地块")
     dkbm = models.CharField(max_length=19, db_index=True, verbose_name="地块编码", db_comment="CBDKXX.DKBM")
-    acquisition = models.CharField(max_length=3, default="110", verbose_name="承包经营权取得方式", db_comment="CBDKXX.CBJYQQDFS")
+    acquisition = models.CharField(
+        max_length=3, default="110", verbose_name="承包经营权取得方式", db_comment="CBDKXX.CBJYQQDFS"
+    )
     htmj = models.DecimalField(max_digits=15, decimal_places=2, verbose_name="合同面积（m²）", db_comment="CBDKXX.HTMJ")
-    htmjm = models.DecimalField(max_digits=15, decimal_places=2, verbose_name="合同面积（亩）", db_comment="CBDKXX.HTMJM")
+    htmjm = models.DecimalField(
+        max_digits=15, decimal_places=2, verbose_name="合同面积（亩）", db_comment="CBDKXX.HTMJM"
+    )
     original_htmj = models.DecimalField(
-        max_digits=15, decimal_places=2, null=True, blank=True, verbose_name="原合同面积（m²）", db_comment="CBDKXX.YHTMJ"
+        max_digits=15,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        verbose_name="原合同面积（m²）",
+        db_comment="CBDKXX.YHTMJ",
     )
     transfer_code = models.CharField(max_length=18, blank=True, verbose_name="流转合同编码", db_comment="CBDKXX.LZHTBM")
-    certificate_code = models.CharField(max_length=19, blank=True, verbose_name="经营权证编码", db_comment="CBDKXX.CBJYQZBM")
+    certificate_code = models.CharField(
+        max_length=19, blank=True, verbose_name="经营权证编码", db_comment="CBDKXX.CBJYQZBM"
+    )
     confirmed_by_share = models.BooleanField(default=False, verbose_name="是否确权确股", db_comment="CBDKXX.SFQQQG")
 
     class Meta:
@@ -152,16 +178,25 @@ class Certificate(models.Model):
     """土地承包经营权证 CBJYQZ."""
 
     cbjyqzbm = models.CharField(max_length=19, unique=True, verbose_name="经营权证编码", db_comment="CBJYQZ.CBJYQZBM")
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="certificates", verbose_name="承包合同")
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="certificates", verbose_name="承包合同"
+    )
     issuing_authority = models.CharField(max_length=50, verbose_name="发证机关", db_comment="CBJYQZ.FZJG")
     issued_on = models.DateField(verbose_name="发证日期", db_comment="CBJYQZ.FZRQ")
     collected = models.BooleanField(default=False, verbose_name="权证是否领取", db_comment="CBJYQZ.QZSFLQ")
     collected_on = models.DateField(null=True, blank=True, verbose_name="领取日期", db_comment="CBJYQZ.QZLQRQ")
     collector_name = models.CharField(max_length=50, blank=True, verbose_name="领取人姓名", db_comment="CBJYQZ.QZLQRXM")
-    collector_id_type = models.CharField(max_length=1, blank=True, verbose_name="领取人证件类型", db_comment="CBJYQZ.QZLQRZJLX")
-    collector_id_number = EncryptedTextField(blank=True, verbose_name="领取人证件号码（加密）", db_comment="CBJYQZ.QZLQRZJHM")
+    collector_id_type = models.CharField(
+        max_length=1, blank=True, verbose_name="领取人证件类型", db_comment="CBJYQZ.QZLQRZJLX"
+    )
+    collector_id_number = EncryptedTextField(
+        blank=True, verbose_name="领取人证件号码（加密）", db_comment="CBJYQZ.QZLQRZJHM"
+    )
     status = models.CharField(
-        max_length=10, choices=CertificateStatus.choices, default=CertificateStatus.ISSUED, verbose_name="状态"
+        max_length=10,
+        choices=CertificateStatus.choices,
+        default=CertificateStatus.ISSUED,
+        verbose_name="状态",
     )
 
     class Meta:

@@ -125,7 +125,7 @@ ensure_database() {
     say "Creating database $db with PostGIS"
     psql -q -h "$RUN" -p "$PG_PORT" -U postgres -c "create database $db" postgres
   fi
-  psql -q -h "$RUN" -p "$PG_PORT" -U postgres -c "create extension if not exists postgis" "$db"
+  PGOPTIONS="-c client_min_messages=warning" psql -q -h "$RUN" -p "$PG_PORT" -U postgres -c "create extension if not exists postgis" "$db"
 }
 
 start_redis() {

@@ -87,7 +87,9 @@ def validate_contract_code(code: str, cbfbm: str | None = None, field: str = "cb
         )
     if cbfbm is not None and code[:18] != cbfbm:
         raise CodeError(
-            f"合同编码前 18 位应为承包方编码 {cbfbm}", f"code[:18] must be the contractor code {cbfbm}", field=field
+            f"合同编码前 18 位应为承包方编码 {cbfbm}",
+            f"code[:18] must be the contractor code {cbfbm}",
+            field=field,
         )
     return code
 
@@ -109,18 +111,22 @@ def validate_resident_id(value: str) -> str:
     value = (value or "").strip().upper()
     if not _ID_RE.match(value):
         raise IdNumberError(
-            "身份证号码应为 18 位（最后一位可为 X）", "a resident ID number has 18 characters (the last may be X)",
+            "身份证号码应为 18 位（最后一位可为 X）",
+            "a resident ID number has 18 characters (the last may be X)",
             field="id_number",
         )
     try:
         date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         raise IdNumberError(
-            "身份证号码中的出生日期无效", "the date of birth in the ID number is not a real date", field="id_number"
+            "身份证号码中的出生日期无效",
+            "the date of birth in the ID number is not a real date",
+            field="id_number",
         ) from None
     if id_check_char(value[:17]) != value[17]:
         raise IdNumberError(
-            "身份证号码校验位错误，请核对", "the ID number's check character is wrong; please check it",
+            "身份证号码校验位错误，请核对",
+            "the ID number's check character is wrong; please check it",
             field="id_number",
         )
     return value
@@ -147,7 +153,9 @@ def validate_social_credit_code(value: str) -> str:
         )
     if uscc_check_char(value[:17]) != value[17]:
         raise IdNumberError(
-            "统一社会信用代码校验位错误", "the social credit code's check character is wrong", field="id_number"
+            "统一社会信用代码校验位错误",
+            "the social credit code's check character is wrong",
+            field="id_number",
         )
     return value
 

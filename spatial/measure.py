@@ -6,6 +6,7 @@ CM 111°E), in m² to 2 decimals; SCMJM = round(SCMJ × 0.0015, 2) (1 亩 = 666.
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
 
 from .errors import CodeError
@@ -41,8 +42,8 @@ def area_m2_sql(geom_sql: str, measure_srid: int) -> str:
     return f"ST_Area(ST_Transform({geom_sql}, {int(measure_srid)}))"
 
 
-def geometry_area_m2(ewkb_or_wkt: str | bytes, measure_srid: int) -> Decimal:
-    """Area in m² of a geometry (EWKB/EWKT in 4490) computed by PostGIS in the county plane."""
+def geometry_area_m2(geom: GEOSGeometry, measure_srid: int) -> Decimal:
+    """Area in m² of a 4490 geometry, computed by PostGIS in the county plane (SCMJ)."""
     with connection.cursor() as cur:
-        cur.execute(f"SELECT {area_m2_sql('ST_GeomFromEWKB(%s)', measure_srid)}", [ewkb_or_wkt])
+        cur.execute(f"SELECT {area_m2_sql('ST_GeomFromEWKB(%s)', measure_srid)}", [bytes(geom.ewkb)])
         return round_m2(cur.fetchone()[0])

@@ -7,6 +7,7 @@ Geometry is stored in CGCS2000 (EPSG:4490); areas come from the county's Gauss-K
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.postgres.indexes import GistIndex
+from django.db.models.functions import Right
 
 from .crypto import EncryptedTextField
 
@@ -25,7 +26,12 @@ class Region(models.Model):
     name = models.CharField(max_length=50, verbose_name="名称", db_comment="XZQMC / CJQYMC / ZJQYMC")
     level = models.CharField(max_length=10, choices=RegionLevel.choices, verbose_name="级别")
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name="上级区域"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name="上级区域",
     )
     outline = models.MultiPolygonField(srid=4490, null=True, blank=True, verbose_name="范围")
     outline_3857 = models.GeneratedField(
@@ -52,7 +58,8 @@ class CountySettings(models.Model):
 
     region = models.OneToOneField(Region, on_delete=models.PROTECT, related_name="county_settings", verbose_name="县")
     measure_srid = models.PositiveIntegerField(
-        verbose_name="量算坐标系 EPSG", help_text="CGCS2000 3° Gauss-Kruger, e.g. 4546 (CM 111°E) or 4525 (zone 37)"
+        verbose_name="量算坐标系 EPSG",
+        help_text="CGCS2000 3° Gauss-Kruger, e.g. 4546 (CM 111°E) or 4525 (zone 37)",
     )
 
     class Meta:
@@ -73,7 +80,9 @@ class Issuer(models.Model):
     name = models.CharField(max_length=50, verbose_name="发包方名称", db_comment="FBF.FBFMC")
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="issuers", verbose_name="所在区域")
     person_in_charge = models.CharField(max_length=50, verbose_name="发包方负责人姓名", db_comment="FBF.FBFFZRXM")
-    person_id_type = models.CharField(max_length=1, default="1", verbose_name="负责人证件类型", db_comment="FBF.FZRZJLX")
+    person_id_type = models.CharField(
+        max_length=1, default="1", verbose_name="负责人证件类型", db_comment="FBF.FZRZJLX"
+    )
     person_id_number = EncryptedTextField(blank=True, verbose_name="负责人证件号码（加密）", db_comment="FBF.FZRZJHM")
     phone = models.CharField(max_length=20, blank=True, verbose_name="联系电话", db_comment="FBF.LXDH")
     address = models.CharField(max_length=100, blank=True, verbose_name="发包方地址", db_comment="FBF.FBFDZ")
@@ -154,6 +163,7 @@ class Parcel(Versioned):
         ]
         indexes = [
             models.Index(fields=["dkbm"], name="parcel_dkbm_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(Right("dkbm", 5), name="parcel_dkbm_last5"),  # search by the last five digits
             GistIndex(fields=["geom_3857"], name="parcel_geom_3857_gist"),
         ]
 
@@ -195,10 +205,18 @@ class BoundaryLine(models.Model):
     pldwzjr = models.CharField(max_length=100, blank=True, verbose_name="毗邻地物指界人", db_comment="JZX.PLDWZJR")
     jzxh = models.CharField(max_length=10, verbose_name="界址线号", db_comment="JZX.JZXH")
     start_point = models.ForeignKey(
-        BoundaryPoint, on_delete=models.PROTECT, related_name="+", verbose_name="起界址点", db_comment="JZX.QJZDH"
+        BoundaryPoint,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="起界址点",
+        db_comment="JZX.QJZDH",
     )
     end_point = models.ForeignKey(
-        BoundaryPoint, on_delete=models.PROTECT, related_name="+", verbose_name="止界址点", db_comment="JZX.ZJZDH"
+        BoundaryPoint,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="止界址点",
+        db_comment="JZX.ZJZDH",
     )
     issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="boundary_lines", verbose_name="发包方")
     parcels = models.ManyToManyField(Parcel, related_name="boundary_lines", verbose_name="地块")  # JZX.DKBM

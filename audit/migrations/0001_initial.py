@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,26 +14,46 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='时间')),
-                ('actor_label', models.CharField(help_text='system for commands', max_length=150, verbose_name='操作人名称')),
-                ('action', models.CharField(db_index=True, max_length=80, verbose_name='动作')),
-                ('subject_type', models.CharField(max_length=80, verbose_name='对象类型')),
-                ('subject_id', models.CharField(max_length=80, verbose_name='对象标识')),
-                ('region_code', models.CharField(blank=True, db_index=True, max_length=19, verbose_name='区域代码')),
-                ('data', models.JSONField(default=dict, verbose_name='数据')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='来源地址')),
-                ('prev_hash', models.CharField(max_length=64, verbose_name='前一事件哈希')),
-                ('hash', models.CharField(max_length=64, unique=True, verbose_name='事件哈希')),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                ("at", models.DateTimeField(verbose_name="时间")),
+                (
+                    "actor_label",
+                    models.CharField(help_text="system for commands", max_length=150, verbose_name="操作人名称"),
+                ),
+                ("action", models.CharField(db_index=True, max_length=80, verbose_name="动作")),
+                ("subject_type", models.CharField(max_length=80, verbose_name="对象类型")),
+                ("subject_id", models.CharField(max_length=80, verbose_name="对象标识")),
+                (
+                    "region_code",
+                    models.CharField(blank=True, db_index=True, max_length=19, verbose_name="区域代码"),
+                ),
+                ("data", models.JSONField(default=dict, verbose_name="数据")),
+                ("ip", models.GenericIPAddressField(blank=True, null=True, verbose_name="来源地址")),
+                ("prev_hash", models.CharField(max_length=64, verbose_name="前一事件哈希")),
+                ("hash", models.CharField(max_length=64, unique=True, verbose_name="事件哈希")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审计事件',
-                'verbose_name_plural': '审计事件',
-                'ordering': ['id'],
-                'indexes': [models.Index(fields=['subject_type', 'subject_id'], name='audit_audit_subject_b49148_idx')],
+                "verbose_name": "审计事件",
+                "verbose_name_plural": "审计事件",
+                "ordering": ["id"],
+                "indexes": [models.Index(fields=["subject_type", "subject_id"], name="audit_audit_subject_b49148_idx")],
             },
         ),
     ]

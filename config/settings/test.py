@@ -7,7 +7,7 @@ os.environ.setdefault("TIANJIE_SECRET_KEY", "test-only-not-secret")
 # Each test run makes its own key: test data is created fresh and never outlives the run.
 os.environ.setdefault("TIANJIE_FIELD_KEY", base64.b64encode(os.urandom(32)).decode())
 
-from .base import *  # noqa: E402
+from .base import *
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests only

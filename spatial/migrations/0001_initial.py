@@ -4,182 +4,495 @@ import django.contrib.gis.db.models.fields
 import django.contrib.gis.db.models.functions
 import django.contrib.postgres.indexes
 import django.db.models.deletion
-import spatial.crypto
 from django.db import migrations, models
+
+import spatial.crypto
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Issuer',
+            name="Issuer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fbfbm', models.CharField(db_comment='NY/T 2539 FBF.FBFBM', max_length=14, unique=True, verbose_name='发包方编码')),
-                ('name', models.CharField(db_comment='FBF.FBFMC', max_length=50, verbose_name='发包方名称')),
-                ('person_in_charge', models.CharField(db_comment='FBF.FBFFZRXM', max_length=50, verbose_name='发包方负责人姓名')),
-                ('person_id_type', models.CharField(db_comment='FBF.FZRZJLX', default='1', max_length=1, verbose_name='负责人证件类型')),
-                ('person_id_number', spatial.crypto.EncryptedTextField(blank=True, db_comment='FBF.FZRZJHM', verbose_name='负责人证件号码（加密）')),
-                ('phone', models.CharField(blank=True, db_comment='FBF.LXDH', max_length=20, verbose_name='联系电话')),
-                ('address', models.CharField(blank=True, db_comment='FBF.FBFDZ', max_length=100, verbose_name='发包方地址')),
-                ('postcode', models.CharField(blank=True, db_comment='FBF.YZBM', max_length=6, verbose_name='邮政编码')),
-                ('surveyor', models.CharField(blank=True, db_comment='FBF.FBFDCY', max_length=50, verbose_name='发包方调查员')),
-                ('survey_date', models.DateField(blank=True, db_comment='FBF.FBFDCRQ', null=True, verbose_name='发包方调查日期')),
-                ('survey_notes', models.TextField(blank=True, db_comment='FBF.FBFDCJS', verbose_name='发包方调查记事')),
-                ('territory', django.contrib.gis.db.models.fields.MultiPolygonField(blank=True, null=True, srid=4490, verbose_name='所辖范围')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                (
+                    "fbfbm",
+                    models.CharField(
+                        db_comment="NY/T 2539 FBF.FBFBM",
+                        max_length=14,
+                        unique=True,
+                        verbose_name="发包方编码",
+                    ),
+                ),
+                ("name", models.CharField(db_comment="FBF.FBFMC", max_length=50, verbose_name="发包方名称")),
+                (
+                    "person_in_charge",
+                    models.CharField(db_comment="FBF.FBFFZRXM", max_length=50, verbose_name="发包方负责人姓名"),
+                ),
+                (
+                    "person_id_type",
+                    models.CharField(
+                        db_comment="FBF.FZRZJLX", default="1", max_length=1, verbose_name="负责人证件类型"
+                    ),
+                ),
+                (
+                    "person_id_number",
+                    spatial.crypto.EncryptedTextField(
+                        blank=True, db_comment="FBF.FZRZJHM", verbose_name="负责人证件号码（加密）"
+                    ),
+                ),
+                (
+                    "phone",
+                    models.CharField(blank=True, db_comment="FBF.LXDH", max_length=20, verbose_name="联系电话"),
+                ),
+                (
+                    "address",
+                    models.CharField(blank=True, db_comment="FBF.FBFDZ", max_length=100, verbose_name="发包方地址"),
+                ),
+                (
+                    "postcode",
+                    models.CharField(blank=True, db_comment="FBF.YZBM", max_length=6, verbose_name="邮政编码"),
+                ),
+                (
+                    "surveyor",
+                    models.CharField(blank=True, db_comment="FBF.FBFDCY", max_length=50, verbose_name="发包方调查员"),
+                ),
+                (
+                    "survey_date",
+                    models.DateField(blank=True, db_comment="FBF.FBFDCRQ", null=True, verbose_name="发包方调查日期"),
+                ),
+                (
+                    "survey_notes",
+                    models.TextField(blank=True, db_comment="FBF.FBFDCJS", verbose_name="发包方调查记事"),
+                ),
+                (
+                    "territory",
+                    django.contrib.gis.db.models.fields.MultiPolygonField(
+                        blank=True, null=True, srid=4490, verbose_name="所辖范围"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '发包方',
-                'verbose_name_plural': '发包方',
-                'ordering': ['fbfbm'],
+                "verbose_name": "发包方",
+                "verbose_name_plural": "发包方",
+                "ordering": ["fbfbm"],
             },
         ),
         migrations.CreateModel(
-            name='Parcel',
+            name="Parcel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='版本')),
-                ('valid_from', models.DateTimeField(verbose_name='生效时间')),
-                ('valid_to', models.DateTimeField(blank=True, null=True, verbose_name='失效时间')),
-                ('status', models.CharField(choices=[('current', '现势'), ('superseded', '历史'), ('cancelled', '注销')], default='current', max_length=12, verbose_name='状态')),
-                ('bsm', models.BigIntegerField(blank=True, db_comment='DK.BSM', null=True, verbose_name='标识码')),
-                ('ysdm', models.CharField(db_comment='DK.YSDM', default='211011', max_length=6, verbose_name='要素代码')),
-                ('dkbm', models.CharField(db_comment='DK.DKBM', max_length=19, verbose_name='地块编码')),
-                ('dkmc', models.CharField(db_comment='DK.DKMC', max_length=50, verbose_name='地块名称')),
-                ('syqxz', models.CharField(db_comment='DK.SYQXZ', default='30', max_length=2, verbose_name='所有权性质')),
-                ('dklb', models.CharField(db_comment='DK.DKLB', default='10', max_length=2, verbose_name='地块类别')),
-                ('tdlylx', models.CharField(blank=True, db_comment='DK.TDLYLX', max_length=3, verbose_name='土地利用类型')),
-                ('dldj', models.CharField(blank=True, db_comment='DK.DLDJ', max_length=2, verbose_name='地力等级')),
-                ('tdyt', models.CharField(db_comment='DK.TDYT', default='1', max_length=1, verbose_name='土地用途')),
-                ('sfjbnt', models.CharField(db_comment='DK.SFJBNT', default='2', max_length=1, verbose_name='是否基本农田')),
-                ('scmj', models.DecimalField(db_comment='DK.SCMJ', decimal_places=2, max_digits=15, verbose_name='实测面积（m²）')),
-                ('scmjm', models.DecimalField(db_comment='DK.SCMJM', decimal_places=2, max_digits=15, verbose_name='实测面积（亩）')),
-                ('dkdz', models.CharField(blank=True, db_comment='DK.DKDZ', max_length=50, verbose_name='地块东至')),
-                ('dkxz', models.CharField(blank=True, db_comment='DK.DKXZ', max_length=50, verbose_name='地块西至')),
-                ('dknz', models.CharField(blank=True, db_comment='DK.DKNZ', max_length=50, verbose_name='地块南至')),
-                ('dkbz', models.CharField(blank=True, db_comment='DK.DKBZ', max_length=50, verbose_name='地块北至')),
-                ('dkbzxx', models.CharField(blank=True, db_comment='DK.DKBZXX', max_length=254, verbose_name='地块备注信息')),
-                ('zjrxm', models.CharField(blank=True, db_comment='DK.ZJRXM', max_length=100, verbose_name='指界人姓名')),
-                ('kjzb', models.CharField(blank=True, db_comment='DK.KJZB', max_length=254, verbose_name='空间坐标（关键界址点）')),
-                ('geom', django.contrib.gis.db.models.fields.MultiPolygonField(srid=4490, verbose_name='地块范围（CGCS2000）')),
-                ('geom_3857', models.GeneratedField(db_persist=True, expression=django.contrib.gis.db.models.functions.Transform('geom', 3857), output_field=django.contrib.gis.db.models.fields.MultiPolygonField(spatial_index=False, srid=3857), verbose_name='地块范围（Web 墨卡托，供切片）')),
-                ('quality_flags', models.JSONField(blank=True, default=dict, verbose_name='质检标记')),
-                ('issuer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='parcels', to='spatial.issuer', verbose_name='发包方')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="版本")),
+                ("valid_from", models.DateTimeField(verbose_name="生效时间")),
+                ("valid_to", models.DateTimeField(blank=True, null=True, verbose_name="失效时间")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("current", "现势"), ("superseded", "历史"), ("cancelled", "注销")],
+                        default="current",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "bsm",
+                    models.BigIntegerField(blank=True, db_comment="DK.BSM", null=True, verbose_name="标识码"),
+                ),
+                (
+                    "ysdm",
+                    models.CharField(db_comment="DK.YSDM", default="211011", max_length=6, verbose_name="要素代码"),
+                ),
+                ("dkbm", models.CharField(db_comment="DK.DKBM", max_length=19, verbose_name="地块编码")),
+                ("dkmc", models.CharField(db_comment="DK.DKMC", max_length=50, verbose_name="地块名称")),
+                (
+                    "syqxz",
+                    models.CharField(db_comment="DK.SYQXZ", default="30", max_length=2, verbose_name="所有权性质"),
+                ),
+                (
+                    "dklb",
+                    models.CharField(db_comment="DK.DKLB", default="10", max_length=2, verbose_name="地块类别"),
+                ),
+                (
+                    "tdlylx",
+                    models.CharField(blank=True, db_comment="DK.TDLYLX", max_length=3, verbose_name="土地利用类型"),
+                ),
+                (
+                    "dldj",
+                    models.CharField(blank=True, db_comment="DK.DLDJ", max_length=2, verbose_name="地力等级"),
+                ),
+                (
+                    "tdyt",
+                    models.CharField(db_comment="DK.TDYT", default="1", max_length=1, verbose_name="土地用途"),
+                ),
+                (
+                    "sfjbnt",
+                    models.CharField(db_comment="DK.SFJBNT", default="2", max_length=1, verbose_name="是否基本农田"),
+                ),
+                (
+                    "scmj",
+                    models.DecimalField(
+                        db_comment="DK.SCMJ", decimal_places=2, max_digits=15, verbose_name="实测面积（m²）"
+                    ),
+                ),
+                (
+                    "scmjm",
+                    models.DecimalField(
+                        db_comment="DK.SCMJM", decimal_places=2, max_digits=15, verbose_name="实测面积（亩）"
+                    ),
+                ),
+                (
+                    "dkdz",
+                    models.CharField(blank=True, db_comment="DK.DKDZ", max_length=50, verbose_name="地块东至"),
+                ),
+                (
+                    "dkxz",
+                    models.CharField(blank=True, db_comment="DK.DKXZ", max_length=50, verbose_name="地块西至"),
+                ),
+                (
+                    "dknz",
+                    models.CharField(blank=True, db_comment="DK.DKNZ", max_length=50, verbose_name="地块南至"),
+                ),
+                (
+                    "dkbz",
+                    models.CharField(blank=True, db_comment="DK.DKBZ", max_length=50, verbose_name="地块北至"),
+                ),
+                (
+                    "dkbzxx",
+                    models.CharField(blank=True, db_comment="DK.DKBZXX", max_length=254, verbose_name="地块备注信息"),
+                ),
+                (
+                    "zjrxm",
+                    models.CharField(blank=True, db_comment="DK.ZJRXM", max_length=100, verbose_name="指界人姓名"),
+                ),
+                (
+                    "kjzb",
+                    models.CharField(
+                        blank=True,
+                        db_comment="DK.KJZB",
+                        max_length=254,
+                        verbose_name="空间坐标（关键界址点）",
+                    ),
+                ),
+                (
+                    "geom",
+                    django.contrib.gis.db.models.fields.MultiPolygonField(
+                        srid=4490, verbose_name="地块范围（CGCS2000）"
+                    ),
+                ),
+                (
+                    "geom_3857",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.contrib.gis.db.models.functions.Transform("geom", 3857),
+                        output_field=django.contrib.gis.db.models.fields.MultiPolygonField(
+                            spatial_index=False, srid=3857
+                        ),
+                        verbose_name="地块范围（Web 墨卡托，供切片）",
+                    ),
+                ),
+                ("quality_flags", models.JSONField(blank=True, default=dict, verbose_name="质检标记")),
+                (
+                    "issuer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="parcels",
+                        to="spatial.issuer",
+                        verbose_name="发包方",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '地块',
-                'verbose_name_plural': '地块',
+                "verbose_name": "地块",
+                "verbose_name_plural": "地块",
             },
         ),
         migrations.CreateModel(
-            name='BoundaryPoint',
+            name="BoundaryPoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bsm', models.BigIntegerField(blank=True, db_comment='JZD.BSM', null=True, verbose_name='标识码')),
-                ('ysdm', models.CharField(db_comment='JZD.YSDM', default='211021', max_length=6, verbose_name='要素代码')),
-                ('jzdh', models.CharField(db_comment='JZD.JZDH', max_length=10, verbose_name='界址点号')),
-                ('jzdlx', models.CharField(db_comment='JZD.JZDLX', default='1', max_length=1, verbose_name='界址点类型')),
-                ('jblx', models.CharField(db_comment='JZD.JBLX', default='6', max_length=1, verbose_name='界标类型')),
-                ('xzbz', models.DecimalField(db_comment='JZD.XZBZ', decimal_places=3, max_digits=13, verbose_name='X 坐标（北）')),
-                ('yzbz', models.DecimalField(db_comment='JZD.YZBZ', decimal_places=3, max_digits=13, verbose_name='Y 坐标（东）')),
-                ('geom', django.contrib.gis.db.models.fields.PointField(srid=4490, verbose_name='位置')),
-                ('issuer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='boundary_points', to='spatial.issuer', verbose_name='发包方')),
-                ('parcels', models.ManyToManyField(related_name='boundary_points', to='spatial.parcel', verbose_name='地块')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                (
+                    "bsm",
+                    models.BigIntegerField(blank=True, db_comment="JZD.BSM", null=True, verbose_name="标识码"),
+                ),
+                (
+                    "ysdm",
+                    models.CharField(db_comment="JZD.YSDM", default="211021", max_length=6, verbose_name="要素代码"),
+                ),
+                ("jzdh", models.CharField(db_comment="JZD.JZDH", max_length=10, verbose_name="界址点号")),
+                (
+                    "jzdlx",
+                    models.CharField(db_comment="JZD.JZDLX", default="1", max_length=1, verbose_name="界址点类型"),
+                ),
+                (
+                    "jblx",
+                    models.CharField(db_comment="JZD.JBLX", default="6", max_length=1, verbose_name="界标类型"),
+                ),
+                (
+                    "xzbz",
+                    models.DecimalField(
+                        db_comment="JZD.XZBZ", decimal_places=3, max_digits=13, verbose_name="X 坐标（北）"
+                    ),
+                ),
+                (
+                    "yzbz",
+                    models.DecimalField(
+                        db_comment="JZD.YZBZ", decimal_places=3, max_digits=13, verbose_name="Y 坐标（东）"
+                    ),
+                ),
+                ("geom", django.contrib.gis.db.models.fields.PointField(srid=4490, verbose_name="位置")),
+                (
+                    "issuer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="boundary_points",
+                        to="spatial.issuer",
+                        verbose_name="发包方",
+                    ),
+                ),
+                (
+                    "parcels",
+                    models.ManyToManyField(related_name="boundary_points", to="spatial.parcel", verbose_name="地块"),
+                ),
             ],
             options={
-                'verbose_name': '界址点',
-                'verbose_name_plural': '界址点',
+                "verbose_name": "界址点",
+                "verbose_name_plural": "界址点",
             },
         ),
         migrations.CreateModel(
-            name='BoundaryLine',
+            name="BoundaryLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bsm', models.BigIntegerField(blank=True, db_comment='JZX.BSM', null=True, verbose_name='标识码')),
-                ('ysdm', models.CharField(db_comment='JZX.YSDM', default='211031', max_length=6, verbose_name='要素代码')),
-                ('jxxz', models.CharField(db_comment='JZX.JXXZ', default='600001', max_length=6, verbose_name='界线性质')),
-                ('jzxlb', models.CharField(db_comment='JZX.JZXLB', default='01', max_length=2, verbose_name='界址线类别')),
-                ('jzxwz', models.CharField(db_comment='JZX.JZXWZ', default='2', max_length=1, verbose_name='界址线位置')),
-                ('jzxsm', models.CharField(blank=True, db_comment='JZX.JZXSM', max_length=254, verbose_name='界址线说明')),
-                ('pldwqlr', models.CharField(blank=True, db_comment='JZX.PLDWQLR', max_length=100, verbose_name='毗邻地物权利人')),
-                ('pldwzjr', models.CharField(blank=True, db_comment='JZX.PLDWZJR', max_length=100, verbose_name='毗邻地物指界人')),
-                ('jzxh', models.CharField(db_comment='JZX.JZXH', max_length=10, verbose_name='界址线号')),
-                ('geom', django.contrib.gis.db.models.fields.LineStringField(srid=4490, verbose_name='位置')),
-                ('end_point', models.ForeignKey(db_comment='JZX.ZJZDH', on_delete=django.db.models.deletion.PROTECT, related_name='+', to='spatial.boundarypoint', verbose_name='止界址点')),
-                ('start_point', models.ForeignKey(db_comment='JZX.QJZDH', on_delete=django.db.models.deletion.PROTECT, related_name='+', to='spatial.boundarypoint', verbose_name='起界址点')),
-                ('issuer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='boundary_lines', to='spatial.issuer', verbose_name='发包方')),
-                ('parcels', models.ManyToManyField(related_name='boundary_lines', to='spatial.parcel', verbose_name='地块')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                (
+                    "bsm",
+                    models.BigIntegerField(blank=True, db_comment="JZX.BSM", null=True, verbose_name="标识码"),
+                ),
+                (
+                    "ysdm",
+                    models.CharField(db_comment="JZX.YSDM", default="211031", max_length=6, verbose_name="要素代码"),
+                ),
+                (
+                    "jxxz",
+                    models.CharField(db_comment="JZX.JXXZ", default="600001", max_length=6, verbose_name="界线性质"),
+                ),
+                (
+                    "jzxlb",
+                    models.CharField(db_comment="JZX.JZXLB", default="01", max_length=2, verbose_name="界址线类别"),
+                ),
+                (
+                    "jzxwz",
+                    models.CharField(db_comment="JZX.JZXWZ", default="2", max_length=1, verbose_name="界址线位置"),
+                ),
+                (
+                    "jzxsm",
+                    models.CharField(blank=True, db_comment="JZX.JZXSM", max_length=254, verbose_name="界址线说明"),
+                ),
+                (
+                    "pldwqlr",
+                    models.CharField(
+                        blank=True, db_comment="JZX.PLDWQLR", max_length=100, verbose_name="毗邻地物权利人"
+                    ),
+                ),
+                (
+                    "pldwzjr",
+                    models.CharField(
+                        blank=True, db_comment="JZX.PLDWZJR", max_length=100, verbose_name="毗邻地物指界人"
+                    ),
+                ),
+                ("jzxh", models.CharField(db_comment="JZX.JZXH", max_length=10, verbose_name="界址线号")),
+                ("geom", django.contrib.gis.db.models.fields.LineStringField(srid=4490, verbose_name="位置")),
+                (
+                    "end_point",
+                    models.ForeignKey(
+                        db_comment="JZX.ZJZDH",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="spatial.boundarypoint",
+                        verbose_name="止界址点",
+                    ),
+                ),
+                (
+                    "start_point",
+                    models.ForeignKey(
+                        db_comment="JZX.QJZDH",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="spatial.boundarypoint",
+                        verbose_name="起界址点",
+                    ),
+                ),
+                (
+                    "issuer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="boundary_lines",
+                        to="spatial.issuer",
+                        verbose_name="发包方",
+                    ),
+                ),
+                (
+                    "parcels",
+                    models.ManyToManyField(related_name="boundary_lines", to="spatial.parcel", verbose_name="地块"),
+                ),
             ],
             options={
-                'verbose_name': '界址线',
-                'verbose_name_plural': '界址线',
+                "verbose_name": "界址线",
+                "verbose_name_plural": "界址线",
             },
         ),
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(db_comment='XZQDM / CJQYDM / ZJQYDM', max_length=14, unique=True, verbose_name='区域代码')),
-                ('name', models.CharField(db_comment='XZQMC / CJQYMC / ZJQYMC', max_length=50, verbose_name='名称')),
-                ('level', models.CharField(choices=[('county', '县'), ('township', '乡镇'), ('village', '行政村'), ('group', '村民小组')], max_length=10, verbose_name='级别')),
-                ('outline', django.contrib.gis.db.models.fields.MultiPolygonField(blank=True, null=True, srid=4490, verbose_name='范围')),
-                ('outline_3857', models.GeneratedField(db_persist=True, expression=django.contrib.gis.db.models.functions.Transform('outline', 3857), output_field=django.contrib.gis.db.models.fields.MultiPolygonField(null=True, spatial_index=False, srid=3857), verbose_name='范围（Web 墨卡托，供切片）')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='spatial.region', verbose_name='上级区域')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        db_comment="XZQDM / CJQYDM / ZJQYDM",
+                        max_length=14,
+                        unique=True,
+                        verbose_name="区域代码",
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(db_comment="XZQMC / CJQYMC / ZJQYMC", max_length=50, verbose_name="名称"),
+                ),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("county", "县"),
+                            ("township", "乡镇"),
+                            ("village", "行政村"),
+                            ("group", "村民小组"),
+                        ],
+                        max_length=10,
+                        verbose_name="级别",
+                    ),
+                ),
+                (
+                    "outline",
+                    django.contrib.gis.db.models.fields.MultiPolygonField(
+                        blank=True, null=True, srid=4490, verbose_name="范围"
+                    ),
+                ),
+                (
+                    "outline_3857",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.contrib.gis.db.models.functions.Transform("outline", 3857),
+                        output_field=django.contrib.gis.db.models.fields.MultiPolygonField(
+                            null=True, spatial_index=False, srid=3857
+                        ),
+                        verbose_name="范围（Web 墨卡托，供切片）",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="spatial.region",
+                        verbose_name="上级区域",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '行政区域',
-                'verbose_name_plural': '行政区域',
-                'ordering': ['code'],
+                "verbose_name": "行政区域",
+                "verbose_name_plural": "行政区域",
+                "ordering": ["code"],
             },
         ),
         migrations.AddField(
-            model_name='issuer',
-            name='region',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='issuers', to='spatial.region', verbose_name='所在区域'),
+            model_name="issuer",
+            name="region",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="issuers",
+                to="spatial.region",
+                verbose_name="所在区域",
+            ),
         ),
         migrations.CreateModel(
-            name='CountySettings',
+            name="CountySettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('measure_srid', models.PositiveIntegerField(help_text='CGCS2000 3° Gauss-Kruger, e.g. 4546 (CM 111°E) or 4525 (zone 37)', verbose_name='量算坐标系 EPSG')),
-                ('region', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='county_settings', to='spatial.region', verbose_name='县')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                (
+                    "measure_srid",
+                    models.PositiveIntegerField(
+                        help_text="CGCS2000 3° Gauss-Kruger, e.g. 4546 (CM 111°E) or 4525 (zone 37)",
+                        verbose_name="量算坐标系 EPSG",
+                    ),
+                ),
+                (
+                    "region",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="county_settings",
+                        to="spatial.region",
+                        verbose_name="县",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '县级设置',
-                'verbose_name_plural': '县级设置',
+                "verbose_name": "县级设置",
+                "verbose_name_plural": "县级设置",
             },
         ),
         migrations.AddIndex(
-            model_name='parcel',
-            index=models.Index(fields=['dkbm'], name='parcel_dkbm_prefix', opclasses=['varchar_pattern_ops']),
+            model_name="parcel",
+            index=models.Index(fields=["dkbm"], name="parcel_dkbm_prefix", opclasses=["varchar_pattern_ops"]),
         ),
         migrations.AddIndex(
-            model_name='parcel',
-            index=django.contrib.postgres.indexes.GistIndex(fields=['geom_3857'], name='parcel_geom_3857_gist'),
+            model_name="parcel",
+            index=django.contrib.postgres.indexes.GistIndex(fields=["geom_3857"], name="parcel_geom_3857_gist"),
         ),
         migrations.AddConstraint(
-            model_name='parcel',
-            constraint=models.UniqueConstraint(fields=('dkbm', 'version'), name='parcel_dkbm_version_unique'),
+            model_name="parcel",
+            constraint=models.UniqueConstraint(fields=("dkbm", "version"), name="parcel_dkbm_version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='parcel',
-            constraint=models.UniqueConstraint(condition=models.Q(('valid_to__isnull', True)), fields=('dkbm',), name='parcel_one_current_version'),
+            model_name="parcel",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("valid_to__isnull", True)),
+                fields=("dkbm",),
+                name="parcel_one_current_version",
+            ),
         ),
         migrations.AddIndex(
-            model_name='region',
-            index=models.Index(fields=['code'], name='region_code_prefix', opclasses=['varchar_pattern_ops']),
+            model_name="region",
+            index=models.Index(fields=["code"], name="region_code_prefix", opclasses=["varchar_pattern_ops"]),
         ),
         migrations.AddIndex(
-            model_name='region',
-            index=django.contrib.postgres.indexes.GistIndex(fields=['outline_3857'], name='region_outline_3857_gist'),
+            model_name="region",
+            index=django.contrib.postgres.indexes.GistIndex(fields=["outline_3857"], name="region_outline_3857_gist"),
         ),
         migrations.AddIndex(
-            model_name='issuer',
-            index=models.Index(fields=['fbfbm'], name='issuer_code_prefix', opclasses=['varchar_pattern_ops']),
+            model_name="issuer",
+            index=models.Index(fields=["fbfbm"], name="issuer_code_prefix", opclasses=["varchar_pattern_ops"]),
         ),
     ]
