@@ -164,6 +164,16 @@ def _household(rng: np.random.Generator, names: NameMaker, people: _People) -> l
     return members
 
 
+def _household_sizes(rng: np.random.Generator, n: int) -> list[int]:
+    """Split a group's n parcels into households of 3–8 parcels (a group with fewer gets one household)."""
+    sizes: list[int] = []
+    while n > 0:
+        take = n if n <= 8 else int(rng.integers(3, min(8, n - 3) + 1))
+        sizes.append(take)
+        n -= take
+    return sizes
+
+
 def demo_county_generate(
     *,
     county_code: str,
@@ -227,10 +237,7 @@ def demo_county_generate(
             dkbm[p] = f"{g.code}{seq:05d}"
         shuffled = rng.permutation(idx)
         pos, hh_seq = 0, 0
-        while pos < len(shuffled):
-            take = int(rng.integers(3, 9))
-            if len(shuffled) - pos - take < 3:  # never leave a household with fewer than 3 parcels
-                take = len(shuffled) - pos
+        for take in _household_sizes(rng, len(shuffled)):
             hh_seq += 1
             members = _household(rng, names, people)
             hh = dict(cbfbm=f"{g.code}{hh_seq:04d}", group=gi, members=members, parcels=shuffled[pos : pos + take])

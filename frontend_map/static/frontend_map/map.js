@@ -48,7 +48,7 @@
   parcels.on("tileerror", () => status("部分图块加载失败，请检查登录状态 / Some tiles failed to load; check you are logged in", true));
   parcels.on("load", () => status(""));
 
-  L.control.layers(null, {"地块 Parcels": parcels, "行政界线 Boundaries": regions}, {collapsed: true}).addTo(map);
+  L.control.layers(null, {"地块 Parcels": parcels, "行政界线 Boundaries": regions}, {collapsed: true, position: "topleft"}).addTo(map);
 
   let highlight = null;
   function showCard(card) {

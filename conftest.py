@@ -1,0 +1,52 @@
+"""Shared fixtures: a small demo county loaded once into the real test PostGIS, and its demo logins."""
+
+import math
+from dataclasses import dataclass
+
+import pytest
+
+COUNTY = "450326"
+
+
+@dataclass
+class Demo:
+    county: str
+    township: str  # 永福镇, where the `township` login sits
+    other_township: str  # 罗锦镇, where `township2` sits
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
+    from contracts.demo.load import demo_county_generate
+    from contracts.demo.users import demo_users_create
+    from spatial.models import Region
+
+    with django_db_blocker.unblock():
+        demo_county_generate(county_code=COUNTY, n_parcels=3000, seed=7, progress=lambda msg: None)
+        demo_users_create(county=Region.objects.get(code=COUNTY))
+
+
+@pytest.fixture
+def demo(db) -> Demo:  # noqa: ANN001
+    return Demo(county=COUNTY, township=f"{COUNTY}100", other_township=f"{COUNTY}101")
+
+
+@pytest.fixture
+def login(client):  # noqa: ANN001, ANN201
+    """Log the test client in as one of the demo users."""
+    from accounts.models import User
+
+    def _login(username: str):  # noqa: ANN202
+        user = User.objects.get(username=username)
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+def lonlat_to_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The XYZ (Web Mercator) tile holding a point."""
+    n = 2**z
+    x = int((lon + 180.0) / 360.0 * n)
+    y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
+    return x, y

@@ -1,0 +1,139 @@
+"""End to end in Debian's Chromium: log in, see parcel tiles drawn, click a parcel, read its card.
+
+The server is Django's live-server thread on its own database connection, so it sees the demo county
+that the session loaded (committed) without the test's transaction.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.db import connection
+from django.test.testcases import LiveServerThread
+
+from accounts.models import Office
+from contracts.demo.users import DEMO_PASSWORD
+from spatial.models import Parcel
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db,  # so that pytest-django sets up the test database (it skips unused ones)
+    pytest.mark.skipif(
+        not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"),
+        reason="Debian's chromium is not installed",
+    ),
+]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        thread = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=None, port=0)
+        thread.daemon = True
+        thread.start()
+        thread.is_ready.wait()
+        if thread.error:
+            raise thread.error
+        yield f"http://127.0.0.1:{thread.port}"
+        thread.terminate()
+        # Keep-alive request threads may still hold a connection; end them so the test database can be dropped.
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
+@pytest.fixture(scope="module")
+def browser(server):  # depends on the server so that it closes first and ends its keep-alive connections
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still synchronous.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright gives each launch a fresh temporary profile; never `playwright install` (STACK.md pitfall 8).
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _log_in(browser, server: str, username: str):
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    page.goto(server + "/")
+    assert "登录" in page.title()
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#map .leaflet-tile-container canvas", timeout=15000)
+    return page
+
+
+def test_wrong_password_shows_a_clear_message(browser, server):
+    page = browser.new_page()
+    page.goto(server + "/accounts/login/")
+    page.fill("input[name=username]", "township")
+    page.fill("input[name=password]", "wrong")
+    page.click("button[type=submit]")
+    assert "用户名或密码不正确" in page.inner_text(".error")
+    page.close()
+
+
+def test_township_officer_sees_tiles_and_reads_a_parcel_card(browser, server, django_db_blocker):
+    with django_db_blocker.unblock():
+        office = Office.objects.select_related("region").get(user__username="township")
+        parcel = Parcel.objects.filter(dkbm__startswith=office.region.code, valid_to__isnull=True).order_by("dkbm")[5]
+        point = parcel.geom.point_on_surface
+    page = _log_in(browser, server, "township")
+    assert "永福镇" in page.inner_text("#who")
+    page.evaluate("([lat, lon]) => { tianjieMap.setView([lat, lon], 17, {animate: false}); }", [point.y, point.x])
+    page.wait_for_load_state("networkidle")
+    # Parcel tiles were fetched and drawn: count non-background pixels on the tile canvases.
+    drawn = page.evaluate("""() => {
+        let n = 0;
+        for (const c of document.querySelectorAll('#map canvas')) {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 3; i < d.length; i += 16) if (d[i] > 0) n++;
+        }
+        return n;
+    }""")
+    assert drawn > 1000
+    xy = page.evaluate(
+        "([lat, lon]) => { const p = tianjieMap.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+        [point.y, point.x],
+    )
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+    page.wait_for_selector("#panel:not([hidden]) [data-field=dkbm]")
+    assert page.inner_text("[data-field=dkbm]") == parcel.dkbm
+    assert "亩" in page.inner_text("[data-field=area]")
+    masked = page.inner_text("[data-field=contractor-id]")
+    assert "*" * 11 in masked
+    page.screenshot(path=str(os.environ.get("TIANJIE_SCREENSHOT", "/tmp/tianjie-map.png")))
+    page.close()
+
+
+def test_search_by_last_five_digits_zooms_to_the_parcel(browser, server, django_db_blocker):
+    with django_db_blocker.unblock():
+        parcel = Parcel.objects.filter(dkbm__startswith="450326100", valid_to__isnull=True).order_by("dkbm")[7]
+        same_last5 = Parcel.objects.filter(dkbm__startswith="450326100", dkbm__endswith=parcel.dkbm[-5:]).count()
+    page = _log_in(browser, server, "township")
+    page.fill("#q", parcel.dkbm)
+    page.click("#search button")
+    page.wait_for_selector("#panel:not([hidden]) [data-field=dkbm]")
+    assert page.inner_text("[data-field=dkbm]") == parcel.dkbm
+    page.fill("#q", parcel.dkbm[-5:])
+    page.click("#search button")
+    if same_last5 > 1:
+        page.wait_for_selector("#panel li")
+        assert page.locator("#panel li").count() == same_last5
+    page.close()
