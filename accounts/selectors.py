@@ -1,8 +1,15 @@
 """Reads about the current user that every request needs, cached so that a tile costs no extra query."""
 
+import time
+from typing import TYPE_CHECKING
+
+from django.conf import settings
 from django.core.cache import cache
 
 from .models import User
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
 from .scoping import scope_prefixes
 
 _TTL = 60
@@ -26,3 +33,39 @@ def scope_cache_clear(user_id: int) -> None:
     from .scoping import PERMISSIONS
 
     cache.delete_many([_key(user_id, p) for p in PERMISSIONS])
+
+
+# --- the tile fast path ----------------------------------------------------------------------------
+# A map view asks for dozens of tiles a second. Resolving the session (Redis), the user (a query) and the
+# scope (Redis) for each costs more than the tile query itself, so each worker remembers, per session
+# key, the scope it resolved for TILE_SCOPE_TTL seconds. Consequence: after logout or an office change a
+# worker may still serve tiles (shapes and codes, never personal data) for that session for up to 30 s.
+TILE_SCOPE_TTL = 30.0
+_TILE_SCOPE_MAX = 20000
+_tile_scope: dict[str, tuple[float, list[str]]] = {}
+
+
+def tile_scope_prefixes(request: "HttpRequest") -> list[str] | None:
+    """The region prefixes for a tile request; None when nobody is logged in."""
+    from .auth import request_user
+
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    now = time.monotonic()
+    if key:
+        hit = _tile_scope.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+    user = request_user(request)
+    if user is None:
+        return None
+    prefixes = cached_scope_prefixes(user)
+    if key and getattr(request, "user", None) is not None and request.user.is_authenticated:
+        if len(_tile_scope) >= _TILE_SCOPE_MAX:
+            _tile_scope.clear()
+        _tile_scope[key] = (now + TILE_SCOPE_TTL, prefixes)
+    return prefixes
+
+
+def tile_scope_forget(session_key: str | None) -> None:
+    if session_key:
+        _tile_scope.pop(session_key, None)

@@ -30,6 +30,7 @@ def _int(request: Request, name: str, default: int) -> int:
 
 class ParcelListApi(APIView):
     @extend_schema(
+        operation_id="parcels_list",
         summary="地块 GeoJSON（按范围分页）/ Parcels in a bounding box, paged",
         parameters=[
             OpenApiParameter("bbox", str, required=True, description="minlon,minlat,maxlon,maxlat (EPSG:4490)"),
@@ -55,7 +56,7 @@ class ParcelListApi(APIView):
 
 
 class ParcelDetailApi(APIView):
-    @extend_schema(summary="地块卡片 / One parcel's card", responses=ParcelCardSerializer)
+    @extend_schema(operation_id="parcel_card", summary="地块卡片 / One parcel's card", responses=ParcelCardSerializer)
     def get(self, request: Request, parcel_id: int) -> Response:
         card = selectors.parcel_card(prefixes=cached_scope_prefixes(request.user), parcel_id=parcel_id)
         return Response(ParcelCardSerializer(card.as_dict()).data)
@@ -63,6 +64,7 @@ class ParcelDetailApi(APIView):
 
 class ParcelAtApi(APIView):
     @extend_schema(
+        operation_id="parcel_at",
         summary="点选地块 / The parcel under a point",
         parameters=[
             OpenApiParameter("lon", float, required=True),
@@ -81,6 +83,7 @@ class ParcelAtApi(APIView):
 
 class ParcelSearchApi(APIView):
     @extend_schema(
+        operation_id="parcel_search",
         summary="搜索地块 / Search parcels by DKBM, its last 5 digits, or contractor name",
         parameters=[OpenApiParameter("q", str, required=True)],
         responses=inline_serializer("ParcelSearchResult", {"results": ParcelCardSerializer(many=True)}),

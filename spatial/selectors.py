@@ -30,7 +30,7 @@ def _tile_bounds_ok(z: int, x: int, y: int) -> None:
 
 # Parcel tile SQL by zoom: attributes and detail grow with the zoom (ARCHITECTURE.md, "Maps and tiles").
 _PARCEL_ATTRS_DETAIL = "p.id, p.dkbm, p.dkmc, p.dklb, p.tdlylx, p.scmjm::float8 AS mu"
-_PARCEL_ATTRS_LIGHT = "p.id, p.dkbm, p.dklb"
+_PARCEL_ATTRS_LIGHT = "p.id, p.dklb, p.tdlylx"  # enough to colour the fields
 
 PARCEL_TILE_SQL = """
 WITH b AS (SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS env),
@@ -39,7 +39,7 @@ t AS (
   FROM spatial_parcel p, b
   WHERE p.geom_3857 && b.env AND p.valid_to IS NULL AND p.dkbm LIKE ANY(%(prefixes)s)
 )
-SELECT ST_AsMVT(t.*, 'parcels', {extent}, 'geom', 'id') FROM t WHERE t.geom IS NOT NULL
+SELECT ST_AsMVT(t.*, 'parcels', {extent}, 'geom', 'id') FROM t
 """
 
 # Below the parcel zoom a parcel is smaller than a pixel: the tile carries the group territories instead.
@@ -50,7 +50,7 @@ t AS (
   FROM spatial_region r, b
   WHERE r.outline_3857 && b.env AND r.level = 'group' AND r.code LIKE ANY(%(prefixes)s)
 )
-SELECT ST_AsMVT(t.*, 'groups', {extent}, 'geom', 'id') FROM t WHERE t.geom IS NOT NULL
+SELECT ST_AsMVT(t.*, 'groups', {extent}, 'geom', 'id') FROM t
 """
 
 REGION_TILE_SQL = """
@@ -61,7 +61,7 @@ t AS (
   FROM spatial_region r, b
   WHERE r.outline_3857 && b.env AND r.level = ANY(%(levels)s) AND r.code LIKE ANY(%(prefixes)s)
 )
-SELECT ST_AsMVT(t.*, 'regions', {extent}, 'geom', 'id') FROM t WHERE t.geom IS NOT NULL
+SELECT ST_AsMVT(t.*, 'regions', {extent}, 'geom', 'id') FROM t
 """
 
 

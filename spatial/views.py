@@ -5,8 +5,7 @@ import hashlib
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 
-from accounts.auth import request_user
-from accounts.selectors import cached_scope_prefixes
+from accounts.selectors import tile_scope_prefixes
 
 from . import selectors
 from .errors import DomainError
@@ -28,13 +27,12 @@ def _tile_response(request: HttpRequest, body: bytes) -> HttpResponse:
 
 
 def _tile(request: HttpRequest, z: int, x: int, y: int, which: str) -> HttpResponse:
-    user = request_user(request)
-    if user is None:
+    prefixes = tile_scope_prefixes(request)
+    if prefixes is None:
         return JsonResponse(
             {"error": {"code": "not_authenticated", "message": "请先登录", "message_en": "log in first"}},
             status=401,
         )
-    prefixes = cached_scope_prefixes(user)
     try:
         fn = selectors.parcel_tile if which == "parcels" else selectors.region_tile
         body = fn(prefixes=prefixes, z=z, x=x, y=y)

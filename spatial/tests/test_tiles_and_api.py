@@ -25,7 +25,7 @@ def test_tile_attributes_grow_with_zoom_and_groups_show_below_parcel_zoom(demo, 
         layers[z] = mapbox_vector_tile.decode(resp.content)
     assert "groups" in layers[12] and "parcels" not in layers[12]
     light = next(f for f in layers[14]["parcels"]["features"] if f["id"] == p.id)
-    assert set(light["properties"]) == {"dkbm", "dklb"}
+    assert set(light["properties"]) == {"dklb", "tdlylx"}
     full = next(f for f in layers[16]["parcels"]["features"] if f["id"] == p.id)
     assert full["properties"]["dkbm"] == p.dkbm and full["properties"]["mu"] == float(p.scmjm)
     assert not any("id_number" in k for f in layers[16]["parcels"]["features"] for k in f["properties"])
