@@ -45,16 +45,23 @@ _TILE_SCOPE_MAX = 20000
 _tile_scope: dict[str, tuple[float, list[str]]] = {}
 
 
+def tile_scope_known(session_key: str | None) -> list[str] | None:
+    """The scope this worker resolved for a session in the last TILE_SCOPE_TTL seconds, if any."""
+    if not session_key:
+        return None
+    hit = _tile_scope.get(session_key)
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+
 def tile_scope_prefixes(request: "HttpRequest") -> list[str] | None:
     """The region prefixes for a tile request; None when nobody is logged in."""
     from .auth import request_user
 
     key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    known = tile_scope_known(key)
+    if known is not None:
+        return known
     now = time.monotonic()
-    if key:
-        hit = _tile_scope.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
     user = request_user(request)
     if user is None:
         return None
