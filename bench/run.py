@@ -257,9 +257,9 @@ def main() -> None:
                 for (_, x, y) in tiles[z]
             ]
             # One warm-up pass each (connections, PROJ start-up, page cache), then timed rounds interleaved.
-            time_http(18001, ours, {"Cookie": cookie})
-            time_http(18002, theirs, {})
-            time_psql(tiles[z])
+            first_ours, _ = time_http(18001, ours, {"Cookie": cookie})
+            first_tipg, _ = time_http(18002, theirs, {})
+            first_bare = time_psql(tiles[z])
             t_ours, t_bare, t_tipg, size_ours, size_tipg = [], [], [], [], []
             for _ in range(args.rounds):
                 a, sa = time_http(18001, ours, {"Cookie": cookie})
@@ -277,6 +277,11 @@ def main() -> None:
                 "bare_p95": pct(t_bare, 0.95),
                 "tipg_p50": pct(t_tipg, 0.5),
                 "tipg_p95": pct(t_tipg, 0.95),
+                "first_pass_p50": {
+                    "tianjie": pct(first_ours, 0.5),
+                    "bare": pct(first_bare, 0.5),
+                    "tipg": pct(first_tipg, 0.5),
+                },
                 "tianjie_kb_mean": statistics.mean(size_ours) / 1024,
                 "tipg_kb_mean": statistics.mean(size_tipg) / 1024,
             }

@@ -13,9 +13,18 @@ WEB_PORT="${TIANJIE_WEB_PORT:-8000}"
 PG_BIN="${TIANJIE_PG_BIN:-/usr/lib/postgresql/15/bin}"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
-PGDATA="$DATA/pg"
 RUN="$DATA/run"
 LOG="$DATA/log"
+PGBASE="$DATA"
+# PostgreSQL runs as the postgres user when we are root: it must reach the data folder, and a Unix socket
+# path must stay under ~100 bytes. When either fails (a clone under /root, a deep path), the cluster goes
+# to a folder of its own under /var/tmp, named after this checkout.
+if { [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$ROOT" 2>/dev/null; } || [ ${#RUN} -gt 80 ]; then
+  PGBASE="/var/tmp/tianjie-$(printf %s "$ROOT" | sha256sum | cut -c1-12)"
+  RUN="$PGBASE/run"
+fi
+PGDATA="$PGBASE/pg"
+PGLOG="$PGBASE/log"
 APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal32 libgeos-c1v5 libproj25 binutils
               redis-server chromium fonts-wqy-zenhei nodejs npm)
 
@@ -95,8 +104,8 @@ install_all() {
 pg_running() { as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
 
 start_postgres() {
-  mkdir -p "$DATA" "$RUN" "$LOG"
-  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$RUN" "$LOG"; chmod 755 "$DATA"; fi
+  mkdir -p "$DATA" "$RUN" "$LOG" "$PGBASE" "$PGLOG"
+  if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$RUN" "$PGLOG"; chmod 755 "$DATA" "$PGBASE"; fi
   if [ ! -f "$PGDATA/PG_VERSION" ]; then
     say "Creating the private PostgreSQL cluster in $PGDATA"
     mkdir -p "$PGDATA"
@@ -115,8 +124,8 @@ EOF
   fi
   if pg_running; then return 0; fi
   say "Starting PostgreSQL on port $PG_PORT"
-  as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$LOG/postgres.log" -w -o "-p $PG_PORT -k $RUN" start >/dev/null \
-    || { tail -20 "$LOG/postgres.log" >&2; die "PostgreSQL did not start (log: $LOG/postgres.log)"; }
+  as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PGLOG/postgres.log" -w -o "-p $PG_PORT -k $RUN" start >/dev/null \
+    || { tail -20 "$PGLOG/postgres.log" >&2; die "PostgreSQL did not start (log: $PGLOG/postgres.log)"; }
 }
 
 ensure_database() {
