@@ -36,10 +36,10 @@ PERMISSIONS: dict[str, set[str]] = {
 def active_offices(user: User | AnonymousUser) -> list[Office]:
     if not user or not user.is_authenticated:
         return []
-    cached = getattr(user, "_tianjie_offices", None)
+    cached: list[Office] | None = getattr(user, "_tianjie_offices", None)
     if cached is None:
         cached = list(Office.objects.filter(user=user, active=True).select_related("region"))
-        user._tianjie_offices = cached  # type: ignore[union-attr]
+        setattr(user, "_tianjie_offices", cached)  # noqa: B010 - a per-request memo on the user object
     return cached
 
 

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from .models import User
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
     from django.http import HttpRequest
 from .scoping import scope_prefixes
 
@@ -19,8 +20,10 @@ def _key(user_id: int, permission: str) -> str:
     return f"scope:{user_id}:{permission}"
 
 
-def cached_scope_prefixes(user: User, permission: str = "parcels.view") -> list[str]:
+def cached_scope_prefixes(user: "User | AnonymousUser", permission: str = "parcels.view") -> list[str]:
     """scope_prefixes through Redis; office changes call scope_cache_clear."""
+    if not user.is_authenticated:
+        return []
     key = _key(user.pk, permission)
     prefixes = cache.get(key)
     if prefixes is None:

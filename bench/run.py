@@ -247,7 +247,7 @@ def main() -> None:
     try:
         wait_http(18001, "/healthz")
         wait_http(18002, "/collections")
-        rows = {}
+        rows: dict[int, dict] = {}
         for z in ZOOMS:
             ours = [f"/tiles/parcels/{z}/{x}/{y}.mvt" for (_, x, y) in tiles[z]]
             props = "id,dklb,tdlylx" if z < 16 else "id,dkbm,dkmc,dklb,tdlylx,scmjm"

@@ -8,9 +8,10 @@ MapProxy is mounted beside Django in a later issue.
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from http.cookies import SimpleCookie
 from typing import Any
+from wsgiref.types import StartResponse
 
 from django.core.wsgi import get_wsgi_application
 
@@ -25,8 +26,6 @@ from spatial.tiles import tile_answer  # noqa: E402
 
 _TILE = re.compile(r"^/tiles/(parcels|regions)/(\d{1,2})/(\d{1,8})/(\d{1,8})\.mvt$")
 _REASONS = {200: "OK", 304: "Not Modified", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
-
-StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
 def _session_key(environ: dict[str, Any]) -> str | None:

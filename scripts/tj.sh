@@ -64,8 +64,12 @@ install_python() {
   want="$(cat requirements.txt requirements-dev.txt requirements.lock | sha256sum | cut -c1-16)"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "Installing Python packages (pinned in requirements*.txt, locked in requirements.lock)"
-    "$VENV/bin/pip" install -q --upgrade pip
-    "$VENV/bin/pip" install -q -r requirements-dev.txt -c requirements.lock
+    mkdir -p "$LOG"
+    if ! { "$VENV/bin/pip" install -q --upgrade pip && \
+           "$VENV/bin/pip" install -q -r requirements-dev.txt -c requirements.lock; } >"$LOG/pip.log" 2>&1; then
+      grep -v "^WARNING: Location" "$LOG/pip.log" | tail -30 >&2
+      die "Installing Python packages failed (log: $LOG/pip.log)"
+    fi
     echo "$want" > "$stamp"
   fi
 }
@@ -206,7 +210,9 @@ test_all() {
   services
   export_env
   export DJANGO_SETTINGS_MODULE=config.settings.test
+  "$PY" manage.py collectstatic --noinput -v 0
   "$VENV/bin/ruff" check .
+  "$VENV/bin/mypy" .
   "$VENV/bin/pytest" "$@"
 }
 

@@ -56,7 +56,7 @@ def region_create(
     name: str,
     level: str,
     parent: Region | None,
-    outline: GEOSGeometry | None = None,
+    outline: MultiPolygon | None = None,
 ) -> Region:
     validate_region_code(code, level)
     if level == "county":

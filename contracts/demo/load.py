@@ -91,7 +91,8 @@ class _People:
     """Fictional residents with unique, valid 18-character ID numbers (GB 11643)."""
 
     def __init__(self, rng: np.random.Generator, county_code: str) -> None:
-        self.rng, self.prefix, self.used = rng, county_code, set()
+        self.rng, self.prefix = rng, county_code
+        self.used: set[str] = set()
 
     def id_number(self, born: date, sex: str) -> str:
         for _ in range(1000):
@@ -117,7 +118,9 @@ def _household(rng: np.random.Generator, names: NameMaker, people: _People) -> l
     head_sex = "1" if rng.random() < 0.85 else "2"
     surname = names.person("1")[0]
     head_born = people.birthday(1945, 1988)
-    members = [dict(name=names.person(head_sex, surname), sex=head_sex, born=head_born, relation="02")]
+    members: list[dict[str, Any]] = [
+        dict(name=names.person(head_sex, surname), sex=head_sex, born=head_born, relation="02")
+    ]
     if size >= 2:
         sex = "2" if head_sex == "1" else "1"
         members.append(
@@ -336,12 +339,12 @@ def _load(
     g_offset = 1 + len(t_cells) + len(v_cells)
     village_of = {v.code: v for v in v_cells}
     township_of = {t.code: t for t in t_cells}
-    rows = []
+    issuer_rows: list[tuple[Any, ...]] = []
     for gi, g in enumerate(g_cells):
         v = village_of[g.parent or ""]
         t = township_of[v.parent or ""]
         person = names.person("1")
-        rows.append(
+        issuer_rows.append(
             (
                 issuer_id + gi,
                 g.code,
@@ -377,7 +380,7 @@ def _load(
             "survey_notes",
             "territory",
         ],
-        rows,
+        issuer_rows,
     )
     _reset_sequence("spatial_issuer")
     step(f"写入 loaded regions ({len(all_regions)}) and issuers ({len(g_cells)})")

@@ -28,6 +28,7 @@ def _plan(county: Region) -> list[tuple[str, str, Region, str]]:
     first = Contractor.objects.filter(cbfbm__startswith=township.code, valid_to__isnull=True).order_by("cbfbm")[0]
     group = Region.objects.select_related("parent").get(code=first.cbfbm[:14])
     village = group.parent
+    assert village is not None  # a group always has its village
     return [
         ("county", Role.COUNTY_AGRICULTURE, county, "县农业农村局"),
         ("ziyuan", Role.COUNTY_NATURAL_RESOURCES, county, "县自然资源局"),
