@@ -107,3 +107,71 @@ def test_farmer_sees_own_group_and_masked_ids_only(demo, login):
     assert "*" in card["contractor"]["id_number_masked"]
     other = Parcel.objects.exclude(dkbm__startswith=office.region.code).filter(valid_to__isnull=True).first()
     assert client.get(f"/api/parcels/{other.id}/").status_code == 404
+
+
+def test_each_demo_role_is_scoped_to_its_region(demo):
+    expected_length = {
+        "county": 6,
+        "ziyuan": 6,
+        "township": 9,
+        "township2": 9,
+        "village": 12,
+        "group": 14,
+        "surveyor": 6,
+        "farmer": 14,
+    }
+    for username, length in expected_length.items():
+        prefixes = scope_prefixes(User.objects.get(username=username))
+        assert len(prefixes) == 1 and len(prefixes[0]) == length and prefixes[0].startswith(demo.county), username
+
+
+def test_village_officer_sees_only_their_village(demo, login):
+    from accounts.tests.factories import office_for
+
+    villages = [
+        v
+        for v in Region.objects.filter(code__startswith=demo.township, level="village").order_by("code")
+        if _parcel_in(v.code) is not None
+    ][:2]
+    office = office_for(role=Role.VILLAGE, region_code=villages[0].code)
+    client = login(office.user.username)
+    assert client.get(f"/api/parcels/{_parcel_in(villages[0].code).id}/").status_code == 200
+    assert client.get(f"/api/parcels/{_parcel_in(villages[1].code).id}/").status_code == 404
+
+
+def test_a_second_office_widens_the_scope(demo):
+    from accounts.tests.factories import office_for
+
+    office = office_for(role=Role.TOWNSHIP, region_code=demo.township)
+    office_for(role=Role.TOWNSHIP, region_code=demo.other_township, user=office.user)
+    user = User.objects.get(pk=office.user.pk)
+    assert scope_prefixes(user) == sorted([demo.township, demo.other_township])
+
+
+def test_api_token_login_is_scoped_like_the_session(demo, client):
+    resp = client.post("/accounts/token/", {"username": "township", "password": "tianjie-demo"})
+    token = resp.json()["token"]
+    own, other = _parcel_in(demo.township), _parcel_in(demo.other_township)
+    auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    assert client.get(f"/api/parcels/{own.id}/", **auth).status_code == 200
+    assert client.get(f"/api/parcels/{other.id}/", **auth).status_code == 404
+    x, y = lonlat_to_tile(own.geom.point_on_surface.x, own.geom.point_on_surface.y, 16)
+    assert own.id in {
+        f["id"]
+        for f in mapbox_vector_tile.decode(client.get(f"/tiles/parcels/16/{x}/{y}.mvt", **auth).content)["parcels"][
+            "features"
+        ]
+    }
+    assert client.post("/accounts/token/", {"username": "township", "password": "wrong"}).status_code == 400
+
+
+def test_region_tiles_show_the_whole_county_outline_but_no_people(demo, login):
+    from conftest import lonlat_to_tile as tile_of
+
+    other = _parcel_in(demo.other_township)
+    c = other.geom.point_on_surface
+    x, y = tile_of(c.x, c.y, 13)
+    layers = mapbox_vector_tile.decode(login("township").get(f"/tiles/regions/13/{x}/{y}.mvt").content)
+    codes = {f["properties"]["code"] for f in layers["regions"]["features"]}
+    assert any(code.startswith(demo.other_township) for code in codes)  # boundaries are not personal data
+    assert all(set(f["properties"]) <= {"code", "name", "level"} for f in layers["regions"]["features"])
