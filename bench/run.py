@@ -307,6 +307,10 @@ def main() -> None:
             f"{r['tianjie_p50'] / r['bare_p50']:.2f} | {r['tianjie_p50'] / r['tipg_p50']:.2f} | "
             f"{r['tianjie_kb_mean']:.1f} / {r['tipg_kb_mean']:.1f} |"
         )
+    print("\nFirst (warm-up) pass, p50 ms — Tianjie / bare / tipg:")
+    for z, r in rows.items():
+        f = r["first_pass_p50"]
+        print(f"  z{z}: {f['tianjie']:.1f} / {f['bare']:.1f} / {f['tipg']:.1f}")
 
 
 if __name__ == "__main__":
