@@ -7,7 +7,7 @@ from django.db import models
 
 from spatial.codes import mask_id_number, mask_phone
 from spatial.crypto import EncryptedTextField
-from spatial.models import Issuer, Parcel, Versioned
+from spatial.models import Issuer, Parcel, Versioned, versioned_constraints
 
 
 class Contractor(Versioned):
@@ -36,14 +36,7 @@ class Contractor(Versioned):
 
     class Meta:
         verbose_name = verbose_name_plural = "承包方"
-        constraints = [
-            models.UniqueConstraint(fields=["cbfbm", "version"], name="contractor_cbfbm_version_unique"),
-            models.UniqueConstraint(
-                fields=["cbfbm"],
-                condition=models.Q(valid_to__isnull=True),
-                name="contractor_one_current_version",
-            ),
-        ]
+        constraints = versioned_constraints(field="cbfbm", model="contractor", label="cbfbm")
         indexes = [
             models.Index(fields=["cbfbm"], name="contractor_cbfbm_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["name"], name="contractor_name"),
@@ -119,14 +112,7 @@ class Contract(Versioned):
 
     class Meta:
         verbose_name = verbose_name_plural = "承包合同"
-        constraints = [
-            models.UniqueConstraint(fields=["cbhtbm", "version"], name="contract_code_version_unique"),
-            models.UniqueConstraint(
-                fields=["cbhtbm"],
-                condition=models.Q(valid_to__isnull=True),
-                name="contract_one_current_version",
-            ),
-        ]
+        constraints = versioned_constraints(field="cbhtbm", model="contract", label="code")
         indexes = [models.Index(fields=["cbhtbm"], name="contract_code_prefix", opclasses=["varchar_pattern_ops"])]
 
     def __str__(self) -> str:

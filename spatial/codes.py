@@ -43,18 +43,23 @@ def validate_fbfbm(code: str) -> str:
     return _digits(code, 14, "发包方编码", "issuer code FBFBM", "fbfbm")
 
 
-def validate_cbfbm(code: str, fbfbm: str | None = None) -> str:
-    """承包方编码: FBFBM + 4 digits; households 0001–8000, individuals 8001–9000, units 9001–9999."""
-    _digits(code, 18, "承包方编码", "contractor code CBFBM", "cbfbm")
-    if code[14:] == "0000":
-        raise CodeError("承包方顺序号不能为 0000", "contractor sequence 0000 is not allowed", field="cbfbm")
+def _issuer_sequence_code(code: str, fbfbm: str | None, length: int, zh: str, en: str, field: str) -> str:
+    """A code made of the issuer's FBFBM and a non-zero sequence (CBFBM, DKBM)."""
+    _digits(code, length, zh, en, field)
+    if int(code[14:]) == 0:
+        raise CodeError(f"{zh}顺序号不能全为 0", f"the sequence part of the {en} cannot be all zeros", field=field)
     if fbfbm is not None and code[:14] != fbfbm:
         raise CodeError(
-            f"承包方编码前 14 位应为发包方编码 {fbfbm}",
-            f"CBFBM[:14] must be the issuer code {fbfbm}",
-            field="cbfbm",
+            f"{zh}前 14 位应为发包方编码 {fbfbm}",
+            f"{en.split()[-1]}[:14] must be the issuer code {fbfbm}",
+            field=field,
         )
     return code
+
+
+def validate_cbfbm(code: str, fbfbm: str | None = None) -> str:
+    """承包方编码: FBFBM + 4 digits; households 0001–8000, individuals 8001–9000, units 9001–9999."""
+    return _issuer_sequence_code(code, fbfbm, 18, "承包方编码", "contractor code CBFBM", "cbfbm")
 
 
 def contractor_type_of(cbfbm: str) -> str:
@@ -65,16 +70,7 @@ def contractor_type_of(cbfbm: str) -> str:
 
 def validate_dkbm(code: str, fbfbm: str | None = None) -> str:
     """地块编码: FBFBM + 5-digit sequence within the issuer."""
-    _digits(code, 19, "地块编码", "parcel code DKBM", "dkbm")
-    if code[14:] == "00000":
-        raise CodeError("地块顺序号不能为 00000", "parcel sequence 00000 is not allowed", field="dkbm")
-    if fbfbm is not None and code[:14] != fbfbm:
-        raise CodeError(
-            f"地块编码前 14 位应为发包方编码 {fbfbm}",
-            f"DKBM[:14] must be the issuer code {fbfbm}",
-            field="dkbm",
-        )
-    return code
+    return _issuer_sequence_code(code, fbfbm, 19, "地块编码", "parcel code DKBM", "dkbm")
 
 
 def validate_contract_code(code: str, cbfbm: str | None = None, field: str = "cbhtbm") -> str:

@@ -121,6 +121,16 @@ class Versioned(models.Model):
         abstract = True
 
 
+def versioned_constraints(*, field: str, model: str, label: str) -> list[models.UniqueConstraint]:
+    """One row per (code, version) and at most one current version per code."""
+    return [
+        models.UniqueConstraint(fields=[field, "version"], name=f"{model}_{label}_version_unique"),
+        models.UniqueConstraint(
+            fields=[field], condition=models.Q(valid_to__isnull=True), name=f"{model}_one_current_version"
+        ),
+    ]
+
+
 class Parcel(Versioned):
     """地块 DK: every field of the DK layer, the geometry in EPSG:4490 and a stored EPSG:3857 copy."""
 
@@ -155,12 +165,7 @@ class Parcel(Versioned):
 
     class Meta:
         verbose_name = verbose_name_plural = "地块"
-        constraints = [
-            models.UniqueConstraint(fields=["dkbm", "version"], name="parcel_dkbm_version_unique"),
-            models.UniqueConstraint(
-                fields=["dkbm"], condition=models.Q(valid_to__isnull=True), name="parcel_one_current_version"
-            ),
-        ]
+        constraints = versioned_constraints(field="dkbm", model="parcel", label="dkbm")
         indexes = [
             models.Index(fields=["dkbm"], name="parcel_dkbm_prefix", opclasses=["varchar_pattern_ops"]),
             models.Index(Right("dkbm", 5), name="parcel_dkbm_last5"),  # search by the last five digits
