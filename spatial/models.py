@@ -121,7 +121,7 @@ class Versioned(models.Model):
         abstract = True
 
 
-def versioned_constraints(*, field: str, model: str, label: str) -> list[models.UniqueConstraint]:
+def versioned_constraints(*, field: str, model: str, label: str) -> list[models.BaseConstraint]:
     """One row per (code, version) and at most one current version per code."""
     return [
         models.UniqueConstraint(fields=[field, "version"], name=f"{model}_{label}_version_unique"),
