@@ -9,7 +9,7 @@ MapProxy is mounted beside Django in a later issue.
 import os
 import re
 from collections.abc import Iterable
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from wsgiref.types import StartResponse
 
@@ -32,7 +32,10 @@ def _session_key(environ: dict[str, Any]) -> str | None:
     raw = environ.get("HTTP_COOKIE")
     if not raw or settings.SESSION_COOKIE_NAME not in raw:
         return None
-    morsel = SimpleCookie(raw).get(settings.SESSION_COOKIE_NAME)
+    try:
+        morsel = SimpleCookie(raw).get(settings.SESSION_COOKIE_NAME)
+    except CookieError:  # a malformed Cookie header: let Django deal with it
+        return None
     return morsel.value if morsel else None
 
 
@@ -49,7 +52,7 @@ def application(environ: dict[str, Any], start_response: StartResponse) -> Itera
             body = b"" if environ["REQUEST_METHOD"] == "HEAD" else answer.body
             start_response(
                 f"{answer.status} {_REASONS.get(answer.status, '')}",
-                [*answer.headers, ("Content-Length", str(len(body)))],
+                [*answer.headers, ("Content-Length", str(len(answer.body)))],
             )
             return [body]
     return django_app(environ, start_response)

@@ -74,3 +74,17 @@ def test_unknown_session_goes_to_django_and_is_refused(tile_path):
     assert status.startswith("401") and b"not_authenticated" in body
     status, _, _ = _call(path, None)
     assert status.startswith("401")
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        ('sessionid="unterminated; other=1', None),
+        ("; ;sessionid", None),
+        ("\x00sessionid=zz", None),
+        ("sessionid=abc; x=$$$;", "abc"),
+        ("other=1; sessionid=ok123", "ok123"),
+    ],
+)
+def test_session_key_from_odd_cookie_headers(header, key):
+    assert wsgi._session_key({"HTTP_COOKIE": header}) == key  # never raises; unknown keys fall through to Django
