@@ -75,6 +75,18 @@ def test_parcels_tessellate_without_overlaps_or_gaps(demo):
     assert outside == 0
 
 
+def test_group_territories_are_contiguous(demo):
+    assert _one("SELECT count(*) FROM spatial_region WHERE level = 'group' AND ST_NumGeometries(outline) <> 1")[0] == 0
+    # Territories do not overlap one another.
+    assert (
+        _one("""
+        SELECT count(*) FROM spatial_region a JOIN spatial_region b
+          ON a.id < b.id AND a.level = 'group' AND b.level = 'group' AND a.outline && b.outline
+        WHERE ST_Area(ST_Transform(ST_Intersection(a.outline, b.outline), 4546)) >= 0.01""")[0]
+        == 0
+    )
+
+
 def test_parcels_share_edges_within_and_across_issuers(demo):
     shared, across = _one("""
         SELECT count(*), count(*) FILTER (WHERE a.issuer_id <> b.issuer_id)
