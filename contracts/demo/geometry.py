@@ -251,38 +251,6 @@ def merge_slivers(groups: list[RegionCell], parcels: np.ndarray, parcel_group: n
     return moved
 
 
-# Long straight edges bend differently on each side once projected to longitude/latitude when only one
-# side has a vertex in the middle (a 700 m edge leaves a 3 mm sliver). Vertices every 10 m keep the
-# misfit under a micrometre, so territories that share an edge in the plane still share it in EPSG:4490.
-MAX_EDGE_M = 10.0
-
-
-def _densify_ring(c: np.ndarray, step: float) -> np.ndarray:
-    d = np.diff(c, axis=0)
-    n = np.maximum(1, np.ceil(np.hypot(d[:, 0], d[:, 1]) / step).astype(np.int64))
-    seg = np.repeat(np.arange(len(d)), n)
-    t = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(n, n)
-    return np.vstack([c[:-1][seg] + d[seg] * t[:, None], c[-1:]])
-
-
-def densify_polygon(geom: shapely.Geometry, step: float = MAX_EDGE_M) -> shapely.Geometry:
-    """Add vertices along edges longer than `step`, changing nothing else. (shapely.segmentize would do
-    this, but GEOS re-validates the result and splits polygons whose ring touches itself.)"""
-    parts = [
-        Polygon(
-            _densify_ring(np.asarray(p.exterior.coords), step),
-            [_densify_ring(np.asarray(r.coords), step) for r in p.interiors],
-        )
-        for p in shapely.get_parts(geom)
-    ]
-    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
-
-
-def densify(groups: list[RegionCell]) -> None:
-    for g in groups:
-        g.outline = densify_polygon(g.outline)
-
-
 def roll_up(children: list[RegionCell], parents: list[RegionCell]) -> None:
     by_parent: dict[str, list[shapely.Geometry]] = {}
     for c in children:

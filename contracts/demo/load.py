@@ -213,7 +213,6 @@ def demo_county_generate(
     step(f"地块 parcels tessellated: {len(parcels_plane)}")
     G.group_territories(g_cells, parcels_plane, parcel_group)
     G.merge_slivers(g_cells, parcels_plane, parcel_group)
-    G.densify(g_cells)
     G.roll_up(g_cells, v_cells)
     G.roll_up(v_cells, t_cells)
     neighbours = G.neighbours_by_direction(parcels_plane)
@@ -223,9 +222,7 @@ def demo_county_generate(
     centroids = shapely.get_coordinates(shapely.centroid(parcels_plane))
     parcels_ll = _to_storage(parcels_plane, plane)
     region_cells = [*t_cells, *v_cells, *g_cells]
-    region_outlines = _to_storage(
-        np.array([G.densify_polygon(county), *[r.outline for r in region_cells]], dtype=object), plane
-    )
+    region_outlines = _to_storage(np.array([county, *[r.outline for r in region_cells]], dtype=object), plane)
     parcel_ewkb = _multi_ewkb(parcels_ll)
     region_ewkb = _multi_ewkb(region_outlines)
     step("坐标转换 reprojected to CGCS2000 (EPSG:4490)")

@@ -71,20 +71,19 @@ def test_parcels_tessellate_without_overlaps_or_gaps(demo):
     # Every parcel lies inside its own group's territory.
     outside = _one("""
         SELECT count(*) FROM spatial_parcel p JOIN spatial_issuer i ON i.id = p.issuer_id
-        WHERE ST_Area(ST_Transform(ST_Difference(p.geom, i.territory), 4546)) > 0.01""")[0]
+        WHERE ST_Area(ST_Difference(ST_Transform(p.geom, 4546), ST_Transform(i.territory, 4546))) > 0.01""")[0]
     assert outside == 0
 
 
 def test_group_territories_are_contiguous(demo):
     assert _one("SELECT count(*) FROM spatial_region WHERE level = 'group' AND ST_NumGeometries(outline) <> 1")[0] == 0
-    # Territories do not overlap one another.
-    assert (
-        _one("""
+    # Territories do not overlap one another. Topology is checked in the county plane, where the edges
+    # were drawn straight (in EPSG:4490 a long straight edge bends by millimetres: docs/ARCHITECTURE.md).
+    overlaps = _one("""
         SELECT count(*) FROM spatial_region a JOIN spatial_region b
           ON a.id < b.id AND a.level = 'group' AND b.level = 'group' AND a.outline && b.outline
-        WHERE ST_Area(ST_Transform(ST_Intersection(a.outline, b.outline), 4546)) >= 0.01""")[0]
-        == 0
-    )
+        WHERE ST_Area(ST_Intersection(ST_Transform(a.outline, 4546), ST_Transform(b.outline, 4546))) >= 0.01""")[0]
+    assert overlaps == 0
 
 
 def test_parcels_share_edges_within_and_across_issuers(demo):
