@@ -14,21 +14,12 @@ from spatial.errors import PermissionDeniedError
 from .models import Office, Role, User
 
 # What each role may do. The region check comes on top: the subject's code must be inside the office.
+# Later issues add their actions here (contract filing, survey upload, notice posting, …).
 PERMISSIONS: dict[str, set[str]] = {
     "parcels.view": set(Role.values),
-    "contractors.view": {
-        Role.COUNTY_AGRICULTURE,
-        Role.COUNTY_NATURAL_RESOURCES,
-        Role.TOWNSHIP,
-        Role.VILLAGE,
-        Role.GROUP_ISSUER,
-        Role.FARMER,
-    },
-    "contractors.view_full_id": {Role.COUNTY_AGRICULTURE},
     "regions.edit": {Role.COUNTY_AGRICULTURE},
     "parcels.edit": {Role.COUNTY_AGRICULTURE},
     "contractors.edit": {Role.COUNTY_AGRICULTURE, Role.TOWNSHIP},
-    "contracts.edit": {Role.COUNTY_AGRICULTURE},
     "offices.edit": {Role.COUNTY_AGRICULTURE},
 }
 
