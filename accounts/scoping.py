@@ -21,6 +21,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "parcels.edit": {Role.COUNTY_AGRICULTURE},
     "contractors.edit": {Role.COUNTY_AGRICULTURE, Role.TOWNSHIP},
     "offices.edit": {Role.COUNTY_AGRICULTURE},
+    "packages.export": {Role.COUNTY_AGRICULTURE},
 }
 
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "spatial",
     "accounts",
     "contracts",
+    "exchange",
     "frontend_map",
 ]
 
