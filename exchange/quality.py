@@ -1,0 +1,118 @@
+"""The quality report of a package's DK layer, computed in the county plane (DOMAIN.md quality checks).
+
+Findings that make data unusable (codes that cannot be read) reject the package; quality findings
+(overlaps, area mismatches, missing 四至) are reported and, on import, flagged on the records.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import shapely
+
+from spatial.codes import validate_dkbm
+from spatial.errors import CodeError
+from spatial.measure import mu_from_m2, round_m2
+
+OVERLAP_MIN_M2 = 0.01  # DOMAIN.md / issue: overlaps of 0.01 m² or more
+AREA_TOLERANCE_M2 = Decimal("0.01")
+
+
+@dataclass
+class DkRecord:
+    dkbm: str
+    props: dict[str, Any]
+
+
+@dataclass
+class Report:
+    county: str
+    layers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    parcels_read: int = 0
+    parcels_imported: int = 0
+    code_errors: list[dict[str, str]] = field(default_factory=list)
+    duplicate_codes: list[str] = field(default_factory=list)
+    invalid_geometries: list[dict[str, Any]] = field(default_factory=list)
+    overlaps: list[list[Any]] = field(default_factory=list)
+    area_mismatches: list[dict[str, Any]] = field(default_factory=list)
+    mu_mismatches: list[dict[str, Any]] = field(default_factory=list)
+    missing_four_sides: list[str] = field(default_factory=list)
+    neighbouring_issuers: list[list[str]] = field(default_factory=list)
+    rejected: bool = False
+    reasons: list[dict[str, str]] = field(default_factory=list)
+
+    def reject(self, zh: str, en: str) -> None:
+        self.rejected = True
+        self.reasons.append({"message": zh, "message_en": en})
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def check_dk(report: Report, records: list[DkRecord], geoms: np.ndarray) -> None:
+    """Fill `report` with the DK findings. `geoms` are in the county plane (metres), one per record."""
+    report.parcels_read = len(records)
+    dkbm = np.array([r.dkbm for r in records], dtype=object)
+    issuer = np.array([r.dkbm[:14] for r in records], dtype=object)
+
+    for r in records:
+        try:
+            validate_dkbm(r.dkbm)
+            if not r.dkbm.startswith(report.county):
+                raise CodeError(f"地块编码不属于本县 {report.county}", f"DKBM is not of county {report.county}")
+        except CodeError as exc:
+            report.code_errors.append({"dkbm": r.dkbm, "message": exc.zh, "message_en": exc.en})
+    report.duplicate_codes = sorted(code for code, n in Counter(dkbm.tolist()).items() if n > 1)
+    if report.code_errors:
+        report.reject(f"{len(report.code_errors)} 个地块编码有误", f"{len(report.code_errors)} malformed parcel codes")
+    if report.duplicate_codes:
+        report.reject(
+            f"{len(report.duplicate_codes)} 个地块编码重复", f"{len(report.duplicate_codes)} duplicate parcel codes"
+        )
+
+    valid = shapely.is_valid(geoms)
+    for k in np.nonzero(~valid)[0]:
+        reason = shapely.is_valid_reason(geoms[k])
+        loc = shapely.get_coordinates(shapely.point_on_surface(geoms[k]))
+        report.invalid_geometries.append(
+            {"dkbm": dkbm[k], "reason": reason, "location": [round(float(v), 3) for v in loc[0]] if len(loc) else None}
+        )
+
+    for i, r in enumerate(records):
+        scmj = r.props.get("SCMJ")
+        measured = round_m2(float(shapely.area(geoms[i])))
+        if scmj is not None and abs(round_m2(scmj) - measured) > AREA_TOLERANCE_M2:
+            report.area_mismatches.append({"dkbm": r.dkbm, "scmj": float(scmj), "measured": float(measured)})
+        scmjm = r.props.get("SCMJM")
+        if scmj is not None and scmjm is not None and round_m2(scmjm) != mu_from_m2(scmj):
+            report.mu_mismatches.append({"dkbm": r.dkbm, "scmjm": float(scmjm), "expected": float(mu_from_m2(scmj))})
+        sides = sum(1 for k in ("DKDZ", "DKXZ", "DKNZ", "DKBZ") if (r.props.get(k) or "").strip())
+        if sides < 3:
+            report.missing_four_sides.append(r.dkbm)
+
+    # Pairs whose boxes meet, then what they share: interior (overlap) or an edge (adjacent).
+    ok = np.nonzero(valid)[0]
+    tree = shapely.STRtree(geoms[ok])
+    a, b = tree.query(geoms[ok], predicate="intersects")
+    keep = a < b
+    a, b = ok[a[keep]], ok[b[keep]]
+    interior = shapely.relate_pattern(geoms[a], geoms[b], "T********")
+    if interior.any():
+        ia, ib = a[interior], b[interior]
+        areas = shapely.area(shapely.intersection(geoms[ia], geoms[ib]))
+        report.overlaps = sorted(
+            [
+                [dkbm[i], dkbm[j], round(float(s), 4)]
+                for i, j, s in zip(ia, ib, areas, strict=True)
+                if s >= OVERLAP_MIN_M2
+            ]
+        )
+    across = issuer[a] != issuer[b]
+    ca, cb = a[across], b[across]
+    shared = shapely.relate_pattern(geoms[ca], geoms[cb], "****1****") | interior[across]
+    pairs = {
+        (min(issuer[i], issuer[j]), max(issuer[i], issuer[j])) for i, j in zip(ca[shared], cb[shared], strict=True)
+    }
+    report.neighbouring_issuers = [list(p) for p in sorted(pairs)]

@@ -1,0 +1,221 @@
+"""Reading and checking a package (import_qq_package --dry-run): what it finds, and what it refuses."""
+
+import io
+import json
+import shutil
+import zipfile
+from itertools import combinations
+from pathlib import Path
+
+import fiona
+import pytest
+import shapely
+from django.core.management import CommandError, call_command
+from django.db import connection
+from fiona.crs import CRS
+from shapely.geometry import mapping, shape
+
+from exchange import standard as S
+from exchange.export import package_export
+from exchange.importer import package_check
+from spatial.measure import mu_from_m2
+
+FIXTURES = Path(__file__).parent / "fixtures"
+YEAR = 2026
+
+
+@pytest.fixture
+def exported(demo, tmp_path) -> Path:
+    return package_export(
+        actor=None, county_code=demo.county, out_dir=tmp_path / "out", year=YEAR, progress=lambda m: None
+    ).folder
+
+
+def _zip(folder: Path, target: Path) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in folder.rglob("*"):
+            zf.write(p, p.relative_to(folder.parent))
+    return target
+
+
+def test_exported_package_is_clean_and_names_neighbouring_issuers(exported, demo):
+    report = package_check(path=exported, progress=lambda m: None)
+    assert not report.rejected and report.county == demo.county
+    assert report.parcels_read > 0 and report.layers["DK"]["encoding"] == "GBK"
+    assert report.overlaps == [] and report.code_errors == [] and report.area_mismatches == []
+    assert report.mu_mismatches == [] and report.invalid_geometries == []
+    with connection.cursor() as cur:  # the same pairs, found by PostGIS in the registry
+        cur.execute("""
+            SELECT DISTINCT least(left(a.dkbm, 14), left(b.dkbm, 14)), greatest(left(a.dkbm, 14), left(b.dkbm, 14))
+            FROM spatial_parcel a JOIN spatial_parcel b ON a.id < b.id AND a.geom && b.geom
+              AND left(a.dkbm, 14) <> left(b.dkbm, 14) AND ST_Relate(a.geom, b.geom, '****1****')""")
+        expected = sorted([list(r) for r in cur.fetchall()])
+    assert expected and report.neighbouring_issuers == expected
+
+
+def test_zip_of_the_package_gives_the_same_report(exported, tmp_path):
+    folder_report = package_check(path=exported, progress=lambda m: None).as_dict()
+    zip_report = package_check(path=_zip(exported, tmp_path / "pkg.zip"), progress=lambda m: None).as_dict()
+    assert zip_report == folder_report
+
+
+def _zip_bytes(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("entries", "needle"),
+    [
+        ({"../../etc/evil.txt": b"x", "450326永福县/矢量数据/a.txt": b"x"}, "非法路径"),
+        ({"/abs/evil.txt": b"x"}, "非法路径"),
+        ({"450326永福县/矢量数据/zeros.bin": b"\0" * (30 * 1024 * 1024)}, "压缩炸弹"),
+        ({"readme.txt": b"no package here"}, "找不到数据包文件夹"),
+    ],
+)
+def test_unsafe_or_empty_zips_are_refused_before_anything_is_read(db, tmp_path, entries, needle):
+    path = tmp_path / "bad.zip"
+    path.write_bytes(_zip_bytes(entries))
+    report = package_check(path=path, progress=lambda m: None)
+    assert report.rejected and needle in report.reasons[0]["message"]
+    assert not (tmp_path.parent / "etc" / "evil.txt").exists()
+
+
+def test_not_a_zip_is_refused(db, tmp_path):
+    path = tmp_path / "broken.zip"
+    path.write_bytes(b"PK\x03\x04 truncated")
+    report = package_check(path=path, progress=lambda m: None)
+    assert report.rejected and "zip" in report.reasons[0]["message_en"]
+
+
+def _dk(folder: Path) -> Path:
+    return next((folder / "矢量数据").glob("DK*.shp"))
+
+
+def test_missing_shx_wrong_crs_and_unknown_encoding_are_refused(exported):
+    dk = _dk(exported)
+    prj, dbf = dk.with_suffix(".prj").read_text(), dk.with_suffix(".dbf").read_bytes()
+
+    dk.with_suffix(".shx").rename(dk.with_suffix(".shx.bak"))
+    assert "缺少 .shx" in package_check(path=exported, progress=lambda m: None).reasons[0]["message"]
+    dk.with_suffix(".shx.bak").rename(dk.with_suffix(".shx"))
+
+    dk.with_suffix(".prj").write_text(CRS.from_epsg(4326).to_wkt())
+    report = package_check(path=exported, progress=lambda m: None)
+    assert report.rejected and "EPSG:4326" in report.reasons[0]["message"]
+    dk.with_suffix(".prj").write_text(prj)
+
+    dk.with_suffix(".cpg").unlink()
+    header = int.from_bytes(dbf[8:10], "little")
+    dk.with_suffix(".dbf").write_bytes(dbf[:header] + b"\xff\xfe" + dbf[header + 2 :])
+    report = package_check(path=exported, progress=lambda m: None)
+    assert report.rejected and "编码无法识别" in report.reasons[0]["message"]
+
+
+def _real_fields_dk(tmp_path: Path) -> tuple[Path, list, list[str]]:
+    """The 100 Dutch parcels moved into Yongfu's plane as a DK layer of two issuers, with one parcel copied
+    2 m east (an overlap), one SCMJ wrong and one parcel with only two of its four sides."""
+    with fiona.open(FIXTURES / "nl_referentiepercelen" / "referentiepercelen.gpkg") as src:
+        geoms = [shape(f["geometry"]) for f in src]
+    cx, cy = shapely.centroid(shapely.union_all(geoms)).coords[0]
+    geoms = [shapely.affinity.translate(g, 400000 - cx, 2765000 - cy) for g in geoms]
+    geoms.append(shapely.affinity.translate(geoms[10], 2.0, 0.0))
+    xs = [shapely.centroid(g).x for g in geoms]
+    median = sorted(xs)[len(xs) // 2]
+    codes = []
+    seq = {"45032610020001": 0, "45032610020002": 0}
+    for x in xs:  # west half to group 01, east half to group 02
+        issuer = "45032610020001" if x < median else "45032610020002"
+        seq[issuer] += 1
+        codes.append(f"{issuer}{seq[issuer]:05d}")
+    package = tmp_path / "450326测试县"
+    for name in S.FOLDERS:
+        (package / name).mkdir(parents=True)
+    shp = package / "矢量数据" / f"DK450326{YEAR}.shp"
+    schema = {"geometry": "MultiPolygon", "properties": S.DK.fields}
+    with fiona.open(shp, "w", driver="ESRI Shapefile", schema=schema, crs=CRS.from_epsg(4546), encoding="GBK") as dst:
+        for i, (g, code) in enumerate(zip(geoms, codes, strict=True)):
+            g = g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
+            scmj = round(g.area, 2) + (5.0 if i == 20 else 0.0)
+            props = {k: None for k in S.DK.fields} | {
+                "BSM": i + 1,
+                "YSDM": "211011",
+                "DKBM": code,
+                "DKMC": "荷兰田",
+                "SCMJ": scmj,
+                "SCMJM": float(mu_from_m2(scmj)),
+                "DKDZ": "路",
+                "DKXZ": "沟",
+                "DKNZ": "田",
+                "DKBZ": "田",
+            }
+            if i == 30:
+                props["DKNZ"] = props["DKBZ"] = ""
+            dst.write({"geometry": mapping(g), "properties": props})
+    return package, geoms, codes
+
+
+def test_real_field_parcels_overlaps_and_neighbours_match_an_independent_count(db, tmp_path):
+    package, geoms, codes = _real_fields_dk(tmp_path)
+    report = package_check(path=package, progress=lambda m: None)
+    assert not report.rejected and report.parcels_read == 101
+    # Independent answers: every pair, by brute force, without a spatial index.
+    overlaps: dict[tuple[str, str], float] = {}
+    neighbours = set()
+    for i, j in combinations(range(len(geoms)), 2):
+        area = geoms[i].intersection(geoms[j]).area
+        if area >= 0.01:
+            overlaps[tuple(sorted((codes[i], codes[j])))] = area
+        shares_edge = geoms[i].intersection(geoms[j]).length > 0 if geoms[i].touches(geoms[j]) else area > 0
+        if shares_edge and codes[i][:14] != codes[j][:14]:
+            neighbours.add(tuple(sorted((codes[i][:14], codes[j][:14]))))
+    assert len(overlaps) >= 1  # the copied parcel overlaps its original
+    found = {tuple(sorted(o[:2])): o[2] for o in report.overlaps}
+    assert set(found) == set(overlaps)
+    assert all(found[k] == pytest.approx(overlaps[k], abs=1e-3) for k in overlaps)
+    assert report.neighbouring_issuers == [list(p) for p in sorted(neighbours)]
+    assert [m["dkbm"] for m in report.area_mismatches] == [codes[20]]
+    assert report.missing_four_sides == [codes[30]]
+
+
+def test_malformed_and_duplicate_codes_reject_the_package(db, tmp_path):
+    package, _, codes = _real_fields_dk(tmp_path)
+    shp = _dk(package)
+    with fiona.open(shp) as src:
+        schema, crs, feats = src.schema, src.crs, list(src)
+    with fiona.open(shp, "w", driver="ESRI Shapefile", schema=schema, crs=crs, encoding="GBK") as dst:
+        for i, f in enumerate(feats):
+            props = dict(f["properties"])
+            if i == 1:
+                props["DKBM"] = codes[0]  # duplicate
+            if i == 2:
+                props["DKBM"] = "45032610020001ABCDE"  # malformed
+            dst.write({"geometry": f["geometry"], "properties": props})
+    report = package_check(path=package, progress=lambda m: None)
+    assert report.rejected
+    assert report.duplicate_codes == [codes[0]]
+    assert [e["dkbm"] for e in report.code_errors] == ["45032610020001ABCDE"]
+
+
+def test_command_dry_run_writes_the_json_report(exported, tmp_path, capsys):
+    out = tmp_path / "report.json"
+    call_command("import_qq_package", str(exported), "--dry-run", "--report", str(out))
+    data = json.loads(out.read_text())
+    for key in (
+        "parcels_imported",
+        "overlaps",
+        "area_mismatches",
+        "code_errors",
+        "invalid_geometries",
+        "neighbouring_issuers",
+    ):
+        assert key in data
+    assert "可以导入" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="not implemented yet"):
+        call_command("import_qq_package", str(exported))
+    shutil.rmtree(exported)
+    with pytest.raises(CommandError):
+        call_command("import_qq_package", str(exported), "--dry-run")
