@@ -11,9 +11,9 @@ import fiona
 import numpy as np
 import shapely
 from fiona.errors import FionaError
-from pyproj import Transformer
 from shapely.geometry import shape
 
+from spatial.bulk import reproject
 from spatial.measure import STORAGE_SRID, gk3_srid_for_longitude
 from spatial.models import CountySettings
 
@@ -51,18 +51,6 @@ def _plane_srid(county: str, source_srid: int, geoms: np.ndarray) -> int:
     return gk3_srid_for_longitude(centre.x)
 
 
-def _to_plane(geoms: np.ndarray, source: int, target: int) -> np.ndarray:
-    if source == target:
-        return geoms
-    tr = Transformer.from_crs(source, target, always_xy=True)
-
-    def fn(c: np.ndarray) -> np.ndarray:
-        x, y = tr.transform(c[:, 0], c[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geoms, fn)
-
-
 def _tables(pkg_root: Path) -> dict[str, str]:
     folder = pkg_root / "权属数据"
     found = {}
@@ -95,7 +83,7 @@ def package_check(*, path: Path, progress: Progress = print) -> Report:
                 "encoding": encoding,
                 "measured_in": plane,
             }
-            check_dk(report, records, _to_plane(geoms, srid, plane))
+            check_dk(report, records, reproject(geoms, srid, plane))
             tables = _tables(pkg.root)
             report.layers["tables"] = {"files": tables}
             if not tables:

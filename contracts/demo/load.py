@@ -9,7 +9,7 @@ Not generated here: boundary points and lines (界址点/界址线) — the surv
 """
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from pyproj import Transformer
 
 from audit import services as audit
+from spatial.bulk import copy_rows, multi_ewkb, next_id, reproject, reset_sequence
 from spatial.codes import id_check_char, validate_region_code
 from spatial.crypto import encrypt, lookup_hash
 from spatial.errors import DuplicateCodeError
@@ -44,47 +45,6 @@ class DemoResult:
     members: int
     parcels: int
     seconds: float
-
-
-def _multi_ewkb(geoms: Sequence[Any] | np.ndarray) -> np.ndarray:
-    """Hex EWKB of MultiPolygons in EPSG:4490, ready for COPY."""
-    arr = np.asarray(geoms, dtype=object)
-    single = shapely.get_type_id(arr) == 3
-    arr = arr.copy()
-    arr[single] = shapely.multipolygons(arr[single][:, None].tolist()) if single.any() else arr[single]
-    arr = shapely.set_srid(arr, STORAGE_SRID)
-    return shapely.to_wkb(arr, hex=True, include_srid=True)
-
-
-def _to_storage(geoms: np.ndarray, plane_srid: int) -> np.ndarray:
-    tr = Transformer.from_crs(plane_srid, STORAGE_SRID, always_xy=True)
-
-    def fn(coords: np.ndarray) -> np.ndarray:
-        x, y = tr.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geoms, fn)
-
-
-def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    n = 0
-    with connection.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as cp:
-        for row in rows:
-            cp.write_row(row)
-            n += 1
-    return n
-
-
-def _next_id(table: str) -> int:
-    with connection.cursor() as cur:
-        cur.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
-        cur.execute(f"SELECT COALESCE(max(id), 0) + 1 FROM {table}")
-        return int(cur.fetchone()[0])
-
-
-def _reset_sequence(table: str) -> None:
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
 
 
 class _People:
@@ -220,11 +180,13 @@ def demo_county_generate(
 
     scmj = [round_m2(a) for a in shapely.area(parcels_plane)]
     centroids = shapely.get_coordinates(shapely.centroid(parcels_plane))
-    parcels_ll = _to_storage(parcels_plane, plane)
+    parcels_ll = reproject(parcels_plane, plane, STORAGE_SRID)
     region_cells = [*t_cells, *v_cells, *g_cells]
-    region_outlines = _to_storage(np.array([county, *[r.outline for r in region_cells]], dtype=object), plane)
-    parcel_ewkb = _multi_ewkb(parcels_ll)
-    region_ewkb = _multi_ewkb(region_outlines)
+    region_outlines = reproject(
+        np.array([county, *[r.outline for r in region_cells]], dtype=object), plane, STORAGE_SRID
+    )
+    parcel_ewkb = multi_ewkb(parcels_ll)
+    region_ewkb = multi_ewkb(region_outlines)
     step("坐标转换 reprojected to CGCS2000 (EPSG:4490)")
 
     # --- households and parcel codes per group ----------------------------------------------------
@@ -316,7 +278,7 @@ def _load(
     step: Progress,
 ) -> DemoResult:
     # Regions: county first, then townships, villages, groups (parents before children).
-    region_id = _next_id("spatial_region")
+    region_id = next_id("spatial_region")
     ids: dict[str, int] = {}
     rows = []
     county_name = "永福县" if county_code == "450326" else f"示范县{county_code}"
@@ -327,8 +289,8 @@ def _load(
     for i, ((code, name, level, parent), ewkb) in enumerate(zip(all_regions, region_ewkb, strict=True)):
         ids[code] = region_id + i
         rows.append((ids[code], code, name, level, ids[parent] if parent else None, ewkb))
-    _copy("spatial_region", ["id", "code", "name", "level", "parent_id", "outline"], rows)
-    _reset_sequence("spatial_region")
+    copy_rows("spatial_region", ["id", "code", "name", "level", "parent_id", "outline"], rows)
+    reset_sequence("spatial_region")
     with connection.cursor() as cur:
         cur.execute(
             "INSERT INTO spatial_countysettings (region_id, measure_srid) VALUES (%s, %s)",
@@ -336,7 +298,7 @@ def _load(
         )
 
     # Issuers: each villager group issues its own contracts (FBFBM = the group code).
-    issuer_id = _next_id("spatial_issuer")
+    issuer_id = next_id("spatial_issuer")
     g_offset = 1 + len(t_cells) + len(v_cells)
     village_of = {v.code: v for v in v_cells}
     township_of = {t.code: t for t in t_cells}
@@ -363,7 +325,7 @@ def _load(
                 region_ewkb[g_offset + gi],
             )
         )
-    _copy(
+    copy_rows(
         "spatial_issuer",
         [
             "id",
@@ -383,13 +345,13 @@ def _load(
         ],
         issuer_rows,
     )
-    _reset_sequence("spatial_issuer")
+    reset_sequence("spatial_issuer")
     step(f"写入 loaded regions ({len(all_regions)}) and issuers ({len(g_cells)})")
 
     # Contractors, members, contracts and certificates.
-    contractor_id = _next_id("contracts_contractor")
-    member_id = _next_id("contracts_familymember")
-    contract_id = _next_id("contracts_contract")
+    contractor_id = next_id("contracts_contractor")
+    member_id = next_id("contracts_familymember")
+    contract_id = next_id("contracts_contract")
     head_names = [h["members"][0]["name"] for h in households]
 
     def contractor_rows() -> Iterable[tuple[Any, ...]]:
@@ -423,7 +385,7 @@ def _load(
                 "",
             )
 
-    _copy(
+    copy_rows(
         "contracts_contractor",
         [
             "id",
@@ -472,7 +434,7 @@ def _load(
                 )
                 k += 1
 
-    n_members = _copy(
+    n_members = copy_rows(
         "contracts_familymember",
         [
             "id",
@@ -492,7 +454,7 @@ def _load(
     step(f"写入 loaded contractors ({len(households)}) and members ({n_members})")
 
     # Parcels, with 四至 from the neighbour on each side (its contractor's name, or a boundary feature).
-    parcel_id = _next_id("spatial_parcel")
+    parcel_id = next_id("spatial_parcel")
     feature = np.array(BOUNDARY_FEATURES, dtype=object)[rng.integers(0, len(BOUNDARY_FEATURES), (len(dkbm), 4))]
     land_use = rng.choice(np.array(["011", "013", "021"]), len(dkbm), p=[0.7, 0.25, 0.05])
     grade = rng.integers(1, 11, len(dkbm))
@@ -536,7 +498,7 @@ def _load(
                 "{}",
             )
 
-    _copy(
+    copy_rows(
         "spatial_parcel",
         [
             "id",
@@ -596,7 +558,7 @@ def _load(
                 signed,
             )
 
-    _copy(
+    copy_rows(
         "contracts_contract",
         [
             "id",
@@ -637,7 +599,7 @@ def _load(
                     False,
                 )
 
-    _copy(
+    copy_rows(
         "contracts_contractparcel",
         [
             "contract_id",
@@ -654,7 +616,7 @@ def _load(
         contract_parcel_rows(),
     )
     authority = f"{county_name}人民政府"
-    _copy(
+    copy_rows(
         "contracts_certificate",
         [
             "cbjyqzbm",
@@ -692,6 +654,6 @@ def _load(
         "contracts_contractparcel",
         "contracts_certificate",
     ):
-        _reset_sequence(table)
+        reset_sequence(table)
     step("写入 loaded contracts, contract parcels and certificates")
     return DemoResult(county_code, len(t_cells), len(v_cells), len(g_cells), len(households), n_members, len(dkbm), 0.0)
