@@ -22,6 +22,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "contractors.edit": {Role.COUNTY_AGRICULTURE, Role.TOWNSHIP},
     "offices.edit": {Role.COUNTY_AGRICULTURE},
     "packages.export": {Role.COUNTY_AGRICULTURE},
+    "packages.import": {Role.COUNTY_AGRICULTURE},
 }
 
 

@@ -1,11 +1,15 @@
-"""Reading a package and checking it. This is the first half of `import_qq_package`: it reads the DK layer
-(and reports what attribute tables are present) and produces the quality report without writing
-anything. Loading into the registry (one transaction, versions for changed records) is the next step of
-the import issue and is not implemented yet.
+"""Reading, checking and importing a package (`import_qq_package`).
+
+What is imported today: the region layers (XJXZQ/XJQY/CJQY/ZJQY), the issuers (FBF table of the
+GeoPackage, or derived from the parcel codes), and the parcels (DK). Not yet: the people and contract
+tables (CBF, CBF_JTCY, CBHT, CBDKXX, CBJYQZ), JZD/JZX, and `.mdb` attribute databases — the import issue
+continues with those.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import fiona
 import numpy as np
@@ -16,8 +20,10 @@ from shapely.geometry import shape
 from spatial.bulk import reproject
 from spatial.measure import STORAGE_SRID, gk3_srid_for_longitude
 from spatial.models import CountySettings
+from spatial.permissions import ensure
 
-from .package import PackageError, check_sidecars, layer_encoding, layer_srid, open_package
+from . import standard as S
+from .package import Package, PackageError, check_sidecars, layer_encoding, layer_srid, open_package
 from .quality import DkRecord, Report, check_dk
 
 MAX_FEATURES = 5_000_000  # a county has well under a million parcels; more is junk, not data
@@ -61,38 +67,113 @@ def _tables(pkg_root: Path) -> dict[str, str]:
     return found
 
 
+@dataclass
+class PackageData:
+    """What a package holds, read and checked; geometries in the county plane."""
+
+    report: Report
+    records: list[DkRecord] = field(default_factory=list)
+    geoms: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    plane: int = 0
+    regions: list[tuple[str, str, str, shapely.Geometry]] = field(default_factory=list)  # level, code, name, geom
+    issuers: list[dict[str, Any]] = field(default_factory=list)  # FBF rows
+
+
+def _read_regions(pkg: Package, plane: int) -> list[tuple[str, str, str, shapely.Geometry]]:
+    out = []
+    for level, layer in S.REGION_LAYERS.items():
+        shp = pkg.layer_path(layer.name)
+        if shp is None:
+            continue
+        check_sidecars(shp)
+        srid = layer_srid(shp)
+        code_field, name_field = list(layer.fields)[2], list(layer.fields)[3]
+        with fiona.open(shp, encoding=layer_encoding(shp)) as src:
+            rows = [
+                (
+                    str(f["properties"][code_field] or ""),
+                    str(f["properties"][name_field] or ""),
+                    shape(f["geometry"]) if f["geometry"] else None,
+                )
+                for f in src
+            ]
+        geoms = reproject(np.array([g for *_, g in rows], dtype=object), srid, plane)
+        out += [(level, code, name, g) for (code, name, _), g in zip(rows, geoms, strict=True)]
+    return out
+
+
+def _read_fbf(pkg: Package) -> list[dict[str, Any]]:
+    gpkgs = sorted((pkg.root / "权属数据").glob("*.gpkg")) if (pkg.root / "权属数据").is_dir() else []
+    if not gpkgs or "FBF" not in fiona.listlayers(gpkgs[-1]):
+        return []
+    with fiona.open(gpkgs[-1], layer="FBF") as src:
+        return [dict(f["properties"]) for f in src]
+
+
+def read_package(pkg: Package, progress: Progress) -> PackageData:
+    """Read and check the DK layer (and the region layers and FBF table where present)."""
+    data = PackageData(Report(county=pkg.county))
+    report = data.report
+    shp = pkg.layer_path("DK")
+    if shp is None:
+        report.reject("数据包中没有 DK 地块图层", "the package has no DK layer")
+        return data
+    check_sidecars(shp)
+    srid = layer_srid(shp)
+    encoding = layer_encoding(shp)
+    data.records, geoms = _read_dk(shp, encoding)
+    progress(f"读取 DK 地块 {len(data.records)} 个（EPSG:{srid}，{encoding}）/ read {len(data.records)} parcels")
+    data.plane = _plane_srid(pkg.county, srid, geoms)
+    data.geoms = reproject(geoms, srid, data.plane)
+    report.layers["DK"] = {
+        "file": shp.name,
+        "features": len(data.records),
+        "srid": srid,
+        "encoding": encoding,
+        "measured_in": data.plane,
+    }
+    check_dk(report, data.records, data.geoms)
+    tables = _tables(pkg.root)
+    report.layers["tables"] = {"files": tables}
+    if not tables:
+        report.layers["tables"]["note"] = "数据包没有权属数据表，只含地块 / no attribute tables: parcels only"
+    data.regions = _read_regions(pkg, data.plane)
+    data.issuers = _read_fbf(pkg)
+    progress(
+        f"检查完成 / checked: {len(report.overlaps)} 处重叠, {len(report.area_mismatches)} 个面积不符, "
+        f"{len(report.code_errors)} 个编码错误, {len(report.invalid_geometries)} 个无效图形"
+    )
+    return data
+
+
 def package_check(*, path: Path, progress: Progress = print) -> Report:
     """Open, read and check a package; writes nothing. Problems become findings, never exceptions."""
     try:
         with open_package(path) as pkg:
-            report = Report(county=pkg.county)
-            shp = pkg.layer_path("DK")
-            if shp is None:
-                report.reject("数据包中没有 DK 地块图层", "the package has no DK layer")
-                return report
-            check_sidecars(shp)
-            srid = layer_srid(shp)
-            encoding = layer_encoding(shp)
-            records, geoms = _read_dk(shp, encoding)
-            progress(f"读取 DK 地块 {len(records)} 个（EPSG:{srid}，{encoding}）/ read {len(records)} parcels")
-            plane = _plane_srid(pkg.county, srid, geoms)
-            report.layers["DK"] = {
-                "file": shp.name,
-                "features": len(records),
-                "srid": srid,
-                "encoding": encoding,
-                "measured_in": plane,
-            }
-            check_dk(report, records, reproject(geoms, srid, plane))
-            tables = _tables(pkg.root)
-            report.layers["tables"] = {"files": tables}
-            if not tables:
-                report.layers["tables"]["note"] = "数据包没有权属数据表，只含地块 / no attribute tables: parcels only"
-            progress(
-                f"检查完成 / checked: {len(report.overlaps)} 处重叠, {len(report.area_mismatches)} 个面积不符, "
-                f"{len(report.code_errors)} 个编码错误, {len(report.invalid_geometries)} 个无效图形"
-            )
-            return report
+            return read_package(pkg, progress).report
+    except PackageError as exc:
+        report = Report(county="")
+        report.reject(exc.zh, exc.en)
+        return report
+
+
+def package_import(*, actor: Any, path: Path, progress: Progress = print) -> Report:
+    """Check a package and, when it is usable, load it into the registry in one transaction.
+
+    Unusable packages (unreadable layers, CRS outside the list, malformed or duplicate codes) change
+    nothing and come back with the reasons. Quality findings are imported as flags on the parcels.
+    Importing the same package again changes nothing; a changed parcel gets a new version.
+    """
+    from .load import load_package
+
+    try:
+        with open_package(path) as pkg:
+            data = read_package(pkg, progress)
+            if data.report.rejected:
+                return data.report
+            ensure(actor, "packages.import", pkg.county)
+            load_package(actor=actor, data=data, source=Path(path).name, progress=progress)
+            return data.report
     except PackageError as exc:
         report = Report(county="")
         report.reject(exc.zh, exc.en)

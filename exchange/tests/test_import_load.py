@@ -1,0 +1,124 @@
+"""Importing packages into the registry: idempotent, versions for changes, all or nothing."""
+
+from pathlib import Path
+
+import fiona
+import pytest
+import shapely
+from django.core.management import call_command
+from shapely.geometry import mapping, shape
+
+from accounts.models import User
+from audit.models import AuditEvent
+from exchange.export import package_export
+from exchange.importer import package_import
+from exchange.tests.test_import_check import YEAR, _real_fields_dk
+from spatial.errors import PermissionDeniedError
+from spatial.models import CountySettings, Issuer, Parcel, Region
+
+
+def _export(demo, tmp_path) -> Path:
+    return package_export(
+        actor=None, county_code=demo.county, out_dir=tmp_path / "out", year=YEAR, progress=lambda m: None
+    ).folder
+
+
+def _rewrite_dk(folder: Path, change) -> None:
+    shp = next((folder / "矢量数据").glob("DK*.shp"))
+    with fiona.open(shp) as src:
+        schema, crs, feats = (
+            src.schema,
+            src.crs,
+            [dict(geometry=f["geometry"], properties=dict(f["properties"])) for f in src],
+        )
+    for f in feats:
+        change(f)
+    with fiona.open(shp, "w", driver="ESRI Shapefile", schema=schema, crs=crs, encoding="GBK") as dst:
+        dst.writerecords(feats)
+
+
+def test_importing_the_registrys_own_package_changes_nothing(demo, tmp_path):
+    folder = _export(demo, tmp_path)
+    before = list(Parcel.objects.order_by("id").values_list("id", "version", "valid_to"))
+    report = package_import(actor=User.objects.get(username="county"), path=folder, progress=lambda m: None)
+    assert not report.rejected and report.parcels_imported == 0
+    assert report.layers["DK"]["unchanged"] == len(before)
+    assert list(Parcel.objects.order_by("id").values_list("id", "version", "valid_to")) == before
+    event = AuditEvent.objects.filter(action="package.imported").latest("id")
+    assert event.data["new"] == 0 and event.data["changed"] == 0
+
+
+def test_a_changed_parcel_gets_a_new_version_and_keeps_its_history(demo, tmp_path):
+    folder = _export(demo, tmp_path)
+    target = Parcel.objects.filter(valid_to__isnull=True).order_by("dkbm")[5]
+    other = Parcel.objects.filter(valid_to__isnull=True).order_by("dkbm")[6]
+
+    def change(f):  # rename one parcel and move one of its vertices 0.5 m east
+        if f["properties"]["DKBM"] == target.dkbm:
+            f["properties"]["DKMC"] = "新名田"
+            g = shape(f["geometry"])
+            f["geometry"] = mapping(shapely.affinity.translate(g, 0.5, 0.0))
+
+    _rewrite_dk(folder, change)
+    report = package_import(actor=None, path=folder, progress=lambda m: None)
+    assert report.layers["DK"]["changed"] == 1 and report.layers["DK"]["new"] == 0
+    versions = list(Parcel.objects.filter(dkbm=target.dkbm).order_by("version"))
+    assert [v.version for v in versions] == [1, 2]
+    assert versions[0].valid_to is not None and versions[0].status == "superseded"
+    assert versions[1].valid_to is None and versions[1].dkmc == "新名田"
+    assert versions[0].dkmc == target.dkmc  # the old version is kept as it was
+    assert Parcel.objects.filter(dkbm=other.dkbm).count() == 1
+    # Import the same changed package again: nothing more happens.
+    assert package_import(actor=None, path=folder, progress=lambda m: None).parcels_imported == 0
+
+
+def test_coordinates_survive_to_the_millimetre(demo, tmp_path):
+    folder = _export(demo, tmp_path)
+    target = Parcel.objects.filter(valid_to__isnull=True).order_by("dkbm")[9]
+
+    def nudge(f):  # 2 mm is a real change
+        if f["properties"]["DKBM"] == target.dkbm:
+            f["geometry"] = mapping(shapely.affinity.translate(shape(f["geometry"]), 0.002, 0.0))
+
+    _rewrite_dk(folder, nudge)
+    assert package_import(actor=None, path=folder, progress=lambda m: None).layers["DK"]["changed"] == 1
+
+
+def test_a_new_county_with_parcels_only_creates_regions_issuers_and_parcels(db, tmp_path, capsys):
+    package, geoms, codes = _real_fields_dk(tmp_path, county="450327")
+    call_command("import_qq_package", str(package))
+    assert "已导入" in capsys.readouterr().out
+    assert Parcel.objects.filter(dkbm__startswith="450327").count() == len(geoms)
+    assert set(Issuer.objects.filter(fbfbm__startswith="450327").values_list("fbfbm", flat=True)) == {
+        c[:14] for c in codes
+    }
+    assert Region.objects.get(code="450327").level == "county"
+    assert CountySettings.objects.get(region__code="450327").measure_srid == 4546
+    overlapping = Parcel.objects.get(dkbm=codes[-1])  # the copied parcel is flagged, not refused
+    assert overlapping.quality_flags["overlaps"][0][0] == codes[10]
+    assert Parcel.objects.get(dkbm=codes[20]).quality_flags["area_mismatch"]["scmj"] > 0
+
+
+def test_a_rejected_package_writes_nothing(db, tmp_path):
+    package, _, codes = _real_fields_dk(tmp_path, county="450327")
+
+    def duplicate(f):
+        if f["properties"]["DKBM"] == codes[1]:
+            f["properties"]["DKBM"] = codes[0]
+
+    _rewrite_dk(package, duplicate)
+    before = (Region.objects.count(), Issuer.objects.count(), Parcel.objects.count(), AuditEvent.objects.count())
+    report = package_import(actor=None, path=package, progress=lambda m: None)
+    assert report.rejected and report.duplicate_codes == [codes[0]]
+    assert (
+        Region.objects.count(),
+        Issuer.objects.count(),
+        Parcel.objects.count(),
+        AuditEvent.objects.count(),
+    ) == before
+
+
+def test_only_the_county_bureau_may_import(demo, tmp_path):
+    folder = _export(demo, tmp_path)
+    with pytest.raises(PermissionDeniedError):
+        package_import(actor=User.objects.get(username="township"), path=folder, progress=lambda m: None)
