@@ -1,9 +1,9 @@
 """Reading, checking and importing a package (`import_qq_package`).
 
 What is imported today: the region layers (XJXZQ/XJQY/CJQY/ZJQY), the issuers (FBF table of the
-GeoPackage, or derived from the parcel codes), and the parcels (DK). Not yet: the people and contract
-tables (CBF, CBF_JTCY, CBHT, CBDKXX, CBJYQZ), JZD/JZX, and `.mdb` attribute databases — the import issue
-continues with those.
+GeoPackage, or derived from the parcel codes), the parcels (DK), and the households, members, contracts,
+contract parcels and certificates of the GeoPackage's tables. Not yet: JZD/JZX and `.mdb` attribute
+databases (read with mdbtools or access-parser) — the import issue continues with those.
 """
 
 from collections.abc import Callable
@@ -25,6 +25,7 @@ from spatial.permissions import ensure
 from . import standard as S
 from .package import Package, PackageError, check_sidecars, layer_encoding, layer_srid, open_package
 from .quality import DkRecord, Report, check_dk
+from .tables import check_tables, read_tables
 
 MAX_FEATURES = 5_000_000  # a county has well under a million parcels; more is junk, not data
 Progress = Callable[[str], None]
@@ -77,6 +78,7 @@ class PackageData:
     plane: int = 0
     regions: list[tuple[str, str, str, shapely.Geometry]] = field(default_factory=list)  # level, code, name, geom
     issuers: list[dict[str, Any]] = field(default_factory=list)  # FBF rows
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # CBF, CBF_JTCY, CBHT, CBDKXX, CBJYQZ
 
 
 def _read_regions(pkg: Package, plane: int) -> list[tuple[str, str, str, shapely.Geometry]]:
@@ -139,6 +141,10 @@ def read_package(pkg: Package, progress: Progress) -> PackageData:
         report.layers["tables"]["note"] = "数据包没有权属数据表，只含地块 / no attribute tables: parcels only"
     data.regions = _read_regions(pkg, data.plane)
     data.issuers = _read_fbf(pkg)
+    data.tables = read_tables(pkg.root)
+    if data.tables:
+        check_tables(report, data.tables, {r.dkbm for r in data.records})
+        report.layers["tables"]["rows"] = {name: len(rows) for name, rows in data.tables.items()}
     progress(
         f"检查完成 / checked: {len(report.overlaps)} 处重叠, {len(report.area_mismatches)} 个面积不符, "
         f"{len(report.code_errors)} 个编码错误, {len(report.invalid_geometries)} 个无效图形"

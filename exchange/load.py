@@ -24,6 +24,7 @@ from spatial.measure import STORAGE_SRID, mu_from_m2, round_m2
 from spatial.models import CountySettings, Issuer, Region
 
 from .package import PackageError
+from .tables import load_tables
 
 if TYPE_CHECKING:
     from .importer import PackageData, Progress
@@ -265,6 +266,8 @@ def load_package(*, actor: Any, data: "PackageData", source: str, progress: "Pro
             cur.execute(
                 "SELECT setval(pg_get_serial_sequence('spatial_parcel', 'id'), (SELECT max(id) FROM spatial_parcel))"
             )
+    if data.tables:
+        report.tables_imported = load_tables(report=report, tables=data.tables, issuer_ids=issuer_ids, now=now)
     created = sum(1 for r in new_rows if r[1] == 1)
     report.parcels_imported = len(new_rows)
     report.layers["DK"].update(new=created, changed=len(closed), unchanged=len(data.records) - len(new_rows))
@@ -280,6 +283,7 @@ def load_package(*, actor: Any, data: "PackageData", source: str, progress: "Pro
             "unchanged": len(data.records) - len(new_rows),
             "overlaps": len(report.overlaps),
             "area_mismatches": len(report.area_mismatches),
+            "tables": report.tables_imported,
         },
     )
     progress(f"导入完成 / imported: 新增 {created}，变更 {len(closed)}，未变 {len(data.records) - len(new_rows)}")

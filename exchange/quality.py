@@ -40,6 +40,11 @@ class Report:
     mu_mismatches: list[dict[str, Any]] = field(default_factory=list)
     missing_four_sides: list[str] = field(default_factory=list)
     neighbouring_issuers: list[list[str]] = field(default_factory=list)
+    contract_parcels_missing: list[list[str]] = field(default_factory=list)  # [DKBM, CBHTBM]
+    households_without_members: list[str] = field(default_factory=list)
+    id_check_failures: list[dict[str, str]] = field(default_factory=list)  # table, code, field: never the number
+    contracts_without_household: list[str] = field(default_factory=list)
+    tables_imported: dict[str, int] = field(default_factory=dict)
     rejected: bool = False
     reasons: list[dict[str, str]] = field(default_factory=list)
 

@@ -122,3 +122,66 @@ def test_only_the_county_bureau_may_import(demo, tmp_path):
     folder = _export(demo, tmp_path)
     with pytest.raises(PermissionDeniedError):
         package_import(actor=User.objects.get(username="township"), path=folder, progress=lambda m: None)
+
+
+def _rewrite_table(folder: Path, layer: str, change) -> None:
+    gpkg = next((folder / "权属数据").glob("*.gpkg"))
+    import fiona as _fiona
+
+    layers = {}
+    for name in _fiona.listlayers(gpkg):
+        with _fiona.open(gpkg, layer=name) as src:
+            layers[name] = (src.schema, [dict(f["properties"]) for f in src])
+    gpkg.unlink()
+    for name, (schema, rows) in layers.items():
+        if name == layer:
+            for r in rows:
+                change(r)
+        with _fiona.open(gpkg, "w", driver="GPKG", layer=name, schema=schema) as dst:
+            dst.writerecords([{"geometry": None, "properties": r} for r in rows])
+
+
+def test_tables_round_trip_unchanged_and_a_member_change_makes_a_new_household_version(demo, tmp_path):
+    from contracts.models import Contract, Contractor
+
+    folder = _export(demo, tmp_path)
+    report = package_import(actor=None, path=folder, progress=lambda m: None)
+    assert report.tables_imported.get("households_new", 0) == 0
+    assert report.tables_imported.get("households_changed", 0) == 0
+    assert report.tables_imported.get("contracts_changed", 0) == 0
+    assert report.id_check_failures == [] and report.contract_parcels_missing == []
+
+    household = Contractor.objects.filter(valid_to__isnull=True).order_by("cbfbm")[3]
+    renamed = household.members.order_by("id")[0].name + "改"
+
+    def rename(r):
+        if r["CBFBM"] == household.cbfbm and r["YHZGX"] == "02":
+            r["CYXM"] = renamed
+
+    _rewrite_table(folder, "CBF_JTCY", rename)
+    report = package_import(actor=None, path=folder, progress=lambda m: None)
+    assert report.tables_imported["households_changed"] == 1
+    versions = list(Contractor.objects.filter(cbfbm=household.cbfbm).order_by("version"))
+    assert [v.version for v in versions] == [1, 2] and versions[0].valid_to is not None
+    assert renamed in {m.name for m in versions[1].members.all()}
+    assert renamed not in {m.name for m in versions[0].members.all()}
+    # The household's contract now points at the new version, itself as a new contract version.
+    contract = Contract.objects.get(cbhtbm=household.cbfbm + "J", valid_to__isnull=True)
+    assert contract.contractor_id == versions[1].id and contract.version == 2
+    assert contract.parcels.count() == contract.parcel_count
+
+
+def test_bad_id_check_digits_are_reported_without_the_numbers(demo, tmp_path):
+    folder = _export(demo, tmp_path)
+
+    def spoil(r):
+        if r["YHZGX"] == "02" and r["CBFBM"].endswith("0001"):
+            good = r["CYZJHM"]
+            r["CYZJHM"] = good[:17] + ("0" if good[17] != "0" else "1")
+
+    _rewrite_table(folder, "CBF_JTCY", spoil)
+    from exchange.importer import package_check
+
+    report = package_check(path=folder, progress=lambda m: None)
+    assert not report.rejected and report.id_check_failures
+    assert all(set(f) == {"table", "code", "field"} for f in report.id_check_failures)
