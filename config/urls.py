@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
     path("", include("spatial.urls")),
+    path("", include("exchange.urls")),
     path("", include("frontend_map.urls")),
 ]

@@ -163,7 +163,7 @@ def package_check(*, path: Path, progress: Progress = print) -> Report:
         return report
 
 
-def package_import(*, actor: Any, path: Path, progress: Progress = print) -> Report:
+def package_import(*, actor: Any, path: Path, county: str | None = None, progress: Progress = print) -> Report:
     """Check a package and, when it is usable, load it into the registry in one transaction.
 
     Unusable packages (unreadable layers, CRS outside the list, malformed or duplicate codes) change
@@ -175,6 +175,11 @@ def package_import(*, actor: Any, path: Path, progress: Progress = print) -> Rep
     try:
         with open_package(path) as pkg:
             data = read_package(pkg, progress)
+            if county is not None and pkg.county != county:
+                data.report.reject(
+                    f"数据包属于 {pkg.county}，不是所选的县 {county}",
+                    f"the package is of county {pkg.county}, not {county}",
+                )
             if data.report.rejected:
                 return data.report
             ensure(actor, "packages.import", pkg.county)

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.scoping import active_offices
+from accounts.scoping import active_offices, scope_prefixes
 from spatial.selectors import region_extent
 
 
@@ -16,5 +16,9 @@ def map_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "frontend_map/map.html",
-        {"offices": offices, "map_config": {"bbox": bbox, "parcelMinZoom": settings.TIANJIE_PARCEL_MIN_ZOOM}},
+        {
+            "offices": offices,
+            "can_import": bool(scope_prefixes(request.user, "packages.import")),
+            "map_config": {"bbox": bbox, "parcelMinZoom": settings.TIANJIE_PARCEL_MIN_ZOOM},
+        },
     )
