@@ -58,7 +58,7 @@ def _geos(geom: shapely.Geometry, plane: int) -> MultiPolygon:
     g = reproject(np.array([geom], dtype=object), plane, STORAGE_SRID)[0]
     if g.geom_type == "Polygon":
         g = shapely.MultiPolygon([g])
-    out = GEOSGeometry(shapely.to_wkb(g, include_srid=False), srid=STORAGE_SRID)
+    out = GEOSGeometry(memoryview(shapely.to_wkb(g, include_srid=False)), srid=STORAGE_SRID)
     assert isinstance(out, MultiPolygon)  # wrapped above
     return out
 
@@ -191,6 +191,8 @@ def load_package(*, actor: Any, data: "PackageData", source: str, progress: "Pro
     report = data.report
     county = report.county
     fbfbms = {r.dkbm[:14] for r in data.records}
+    for table, key in (("CBF", "CBFBM"), ("CBHT", "CBHTBM")):  # households and contracts may name more issuers
+        fbfbms |= {str(row.get(key) or "")[:14] for row in data.tables.get(table, [])}
     try:
         regions, unnamed = _ensure_regions(actor, data, fbfbms)
         if not CountySettings.objects.filter(region__code=county).exists():

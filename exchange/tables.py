@@ -59,9 +59,15 @@ def _m(v: Any) -> Decimal | None:
 def check_tables(report: Report, tables: Rows, dkbms: set[str]) -> None:
     """Code errors and duplicates reject; the rest are findings."""
     cbf, members, cbht, cbdkxx = (tables.get(n, []) for n in ("CBF", "CBF_JTCY", "CBHT", "CBDKXX"))
+
+    def in_county(code: str) -> None:
+        if not code.startswith(report.county):
+            raise CodeError(f"编码 {code} 不属于本县 {report.county}", f"code {code} is not of county {report.county}")
+
     for row in cbf:
         try:
             validate_cbfbm(_s(row.get("CBFBM")))
+            in_county(_s(row.get("CBFBM")))
         except CodeError as exc:
             report.code_errors.append(
                 {"table": "CBF", "code": _s(row.get("CBFBM")), "message": exc.zh, "message_en": exc.en}
@@ -69,6 +75,7 @@ def check_tables(report: Report, tables: Rows, dkbms: set[str]) -> None:
     for row in cbht:
         try:
             validate_contract_code(_s(row.get("CBHTBM")), _s(row.get("CBFBM")))
+            in_county(_s(row.get("CBHTBM")))
         except CodeError as exc:
             report.code_errors.append(
                 {"table": "CBHT", "code": _s(row.get("CBHTBM")), "message": exc.zh, "message_en": exc.en}

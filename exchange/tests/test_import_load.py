@@ -185,3 +185,55 @@ def test_bad_id_check_digits_are_reported_without_the_numbers(demo, tmp_path):
     report = package_check(path=folder, progress=lambda m: None)
     assert not report.rejected and report.id_check_failures
     assert all(set(f) == {"table", "code", "field"} for f in report.id_check_failures)
+
+
+def test_households_of_another_county_reject_the_package(demo, tmp_path):
+    from exchange.importer import package_check
+
+    folder = _export(demo, tmp_path)
+    first = {}
+
+    def move(r):
+        if not first:
+            first["code"] = r["CBFBM"]
+            r["CBFBM"] = "450327" + r["CBFBM"][6:]
+
+    _rewrite_table(folder, "CBF", move)
+    report = package_check(path=folder, progress=lambda m: None)
+    assert report.rejected
+    assert [e["table"] for e in report.code_errors] == ["CBF"] and "450327" in report.code_errors[0]["code"]
+
+
+def test_region_layers_give_new_regions_their_names_and_outlines(db, tmp_path):
+    from fiona.crs import CRS
+
+    from exchange import standard as S
+
+    package, geoms, codes = _real_fields_dk(tmp_path, county="450327")
+    whole = shapely.union_all(geoms).buffer(1.0)
+    layers = [
+        (S.XJXZQ, [("450327", "测试县", whole)]),
+        (S.ZJQY, [(codes[0][:14], "西组", whole), (codes[-1][:14], "东组", whole)]),
+    ]
+    for layer, rows in layers:
+        shp = package / "矢量数据" / f"{layer.file_stem('450327', YEAR)}.shp"
+        schema = {"geometry": "MultiPolygon", "properties": layer.fields}
+        with fiona.open(
+            shp, "w", driver="ESRI Shapefile", schema=schema, crs=CRS.from_epsg(4546), encoding="GBK"
+        ) as dst:
+            for i, (code, name, g) in enumerate(rows):
+                g = g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g])
+                props = dict.fromkeys(layer.fields) | {
+                    "BSM": i + 1,
+                    list(layer.fields)[2]: code,
+                    list(layer.fields)[3]: name,
+                }
+                dst.write({"geometry": mapping(g), "properties": props})
+    report = package_import(actor=None, path=package, progress=lambda m: None)
+    assert not report.rejected
+    county = Region.objects.get(code="450327")
+    assert county.name == "测试县" and county.outline is not None
+    assert county.outline.transform(4546, clone=True).area == pytest.approx(whole.area, rel=1e-6)
+    assert Region.objects.get(code=codes[0][:14]).name == "西组"
+    # The township and village were in no layer: created with their codes as names, and listed.
+    assert sorted(report.layers["regions"]["created_without_name"]) == ["450327100", "450327100200"]
