@@ -191,7 +191,7 @@ def test_households_of_another_county_reject_the_package(demo, tmp_path):
     from exchange.importer import package_check
 
     folder = _export(demo, tmp_path)
-    first = {}
+    first: dict[str, str] = {}
 
     def move(r):
         if not first:
