@@ -11,11 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import fiona
 import numpy as np
 import shapely
-from fiona.errors import FionaError
-from shapely.geometry import shape
 
 from spatial.bulk import reproject
 from spatial.measure import STORAGE_SRID, gk3_srid_for_longitude
@@ -23,6 +20,7 @@ from spatial.models import CountySettings
 from spatial.permissions import ensure
 
 from . import standard as S
+from .columns import feature_count, layer_names, read_rows
 from .package import Package, PackageError, check_sidecars, layer_encoding, layer_srid, open_package
 from .quality import DkRecord, Report, check_dk
 from .tables import check_tables, read_tables
@@ -32,20 +30,15 @@ Progress = Callable[[str], None]
 
 
 def _read_dk(shp: Path, encoding: str) -> tuple[list[DkRecord], np.ndarray]:
-    records, geoms = [], []
-    try:
-        with fiona.open(shp, encoding=encoding) as src:
-            if len(src) > MAX_FEATURES:
-                raise PackageError(f"{shp.name} 有 {len(src)} 个要素，超过上限", f"{shp.name} has too many features")
-            if "DKBM" not in src.schema["properties"]:
-                raise PackageError(f"{shp.name} 没有 DKBM 字段", f"{shp.name} has no DKBM field")
-            for feat in src:
-                props = dict(feat["properties"])
-                records.append(DkRecord(str(props.get("DKBM") or "").strip(), props))
-                geoms.append(shape(feat["geometry"]) if feat["geometry"] else shapely.Polygon())
-    except (FionaError, OSError, ValueError) as exc:
-        raise PackageError(f"无法读取 {shp.name}：{exc}", f"cannot read {shp.name}: {exc}") from None
-    return records, np.array(geoms, dtype=object)
+    count = feature_count(shp)
+    if count > MAX_FEATURES:
+        raise PackageError(f"{shp.name} 有 {count} 个要素，超过上限", f"{shp.name} has too many features ({count})")
+    rows, geoms = read_rows(shp, encoding=encoding)
+    if rows and "DKBM" not in rows[0]:
+        raise PackageError(f"{shp.name} 没有 DKBM 字段", f"{shp.name} has no DKBM field")
+    assert geoms is not None
+    geoms = np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms)  # a row without a shape is checked as empty
+    return [DkRecord(str(r.get("DKBM") or "").strip(), r) for r in rows], geoms
 
 
 def _plane_srid(county: str, source_srid: int, geoms: np.ndarray) -> int:
@@ -90,26 +83,21 @@ def _read_regions(pkg: Package, plane: int) -> list[tuple[str, str, str, shapely
         check_sidecars(shp)
         srid = layer_srid(shp)
         code_field, name_field = list(layer.fields)[2], list(layer.fields)[3]
-        with fiona.open(shp, encoding=layer_encoding(shp)) as src:
-            rows = [
-                (
-                    str(f["properties"][code_field] or ""),
-                    str(f["properties"][name_field] or ""),
-                    shape(f["geometry"]) if f["geometry"] else None,
-                )
-                for f in src
-            ]
-        geoms = reproject(np.array([g for *_, g in rows], dtype=object), srid, plane)
-        out += [(level, code, name, g) for (code, name, _), g in zip(rows, geoms, strict=True)]
+        rows, geoms = read_rows(shp, encoding=layer_encoding(shp))
+        assert geoms is not None
+        planar = reproject(geoms, srid, plane)
+        out += [
+            (level, str(r.get(code_field) or ""), str(r.get(name_field) or ""), g)
+            for r, g in zip(rows, planar, strict=True)
+        ]
     return out
 
 
 def _read_fbf(pkg: Package) -> list[dict[str, Any]]:
     gpkgs = sorted((pkg.root / "权属数据").glob("*.gpkg")) if (pkg.root / "权属数据").is_dir() else []
-    if not gpkgs or "FBF" not in fiona.listlayers(gpkgs[-1]):
+    if not gpkgs or "FBF" not in layer_names(gpkgs[-1]):
         return []
-    with fiona.open(gpkgs[-1], layer="FBF") as src:
-        return [dict(f["properties"]) for f in src]
+    return read_rows(gpkgs[-1], layer="FBF", geometry=False)[0]
 
 
 def read_package(pkg: Package, progress: Progress) -> PackageData:

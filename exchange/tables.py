@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import fiona
 from django.db import connection
 
 from spatial.bulk import copy_rows, next_id, reset_sequence
@@ -20,6 +19,7 @@ from spatial.crypto import decrypt, encrypt, lookup_hash
 from spatial.errors import CodeError, IdNumberError
 from spatial.measure import mu_from_m2, round_m2
 
+from .columns import layer_names, read_rows
 from .quality import Report
 
 NAMES = ["CBF", "CBF_JTCY", "CBHT", "CBDKXX", "CBJYQZ"]
@@ -31,13 +31,8 @@ def read_tables(root: Path) -> Rows:
     gpkgs = sorted(folder.glob("*.gpkg")) if folder.is_dir() else []
     if not gpkgs:
         return {}
-    layers = set(fiona.listlayers(gpkgs[-1]))
-    out: Rows = {}
-    for name in NAMES:
-        if name in layers:
-            with fiona.open(gpkgs[-1], layer=name) as src:
-                out[name] = [dict(f["properties"]) for f in src]
-    return out
+    layers = set(layer_names(gpkgs[-1]))
+    return {name: read_rows(gpkgs[-1], layer=name, geometry=False)[0] for name in NAMES if name in layers}
 
 
 def _s(v: Any) -> str:
