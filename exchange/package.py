@@ -46,13 +46,20 @@ class Package:
 
 
 def _entry_name(info: zipfile.ZipInfo) -> str:
-    """Zips made on Chinese Windows store names in GBK without the UTF-8 flag; Python reads them as cp437."""
+    """Names without the UTF-8 flag are read by Python as cp437. Info-ZIP on Linux stores UTF-8 that way,
+    zips made on Chinese Windows store GBK: try UTF-8 first (GBK bytes are rarely valid UTF-8), then GBK."""
     if info.flag_bits & 0x800:
         return info.filename
     try:
-        return info.filename.encode("cp437").decode("gbk")
-    except (UnicodeEncodeError, UnicodeDecodeError):
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
         return info.filename
+    for encoding in ("utf-8", "gbk"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
 
 
 def _check_zip(zf: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, str]]:

@@ -218,3 +218,33 @@ def test_command_dry_run_writes_the_json_report(exported, tmp_path, capsys):
     shutil.rmtree(exported)
     with pytest.raises(CommandError):
         call_command("import_qq_package", str(exported), "--dry-run")
+
+
+def _zip_with_raw_names(folder: Path, target: Path, encoding: str) -> Path:
+    """A zip whose names are raw `encoding` bytes without the UTF-8 flag, as Info-ZIP (UTF-8) and Chinese
+    Windows (GBK) write them: written with ASCII placeholders of the same length, then patched."""
+    entries = []
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i, p in enumerate(sorted(folder.rglob("*"))):
+            if p.is_dir():
+                continue
+            real = str(p.relative_to(folder.parent)).encode(encoding)
+            # "Q00012Q" marks entry 12 alone: no other placeholder contains it.
+            placeholder = (f"Q{i:05d}Q" + "z" * (len(real) - 7)).encode("ascii")
+            zf.write(p, placeholder.decode("ascii"))
+            entries.append((placeholder, real))
+    data = target.read_bytes()
+    for placeholder, real in entries:
+        data = data.replace(placeholder, real)
+    target.write_bytes(data)
+    return target
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_zips_with_chinese_names_without_the_utf8_flag(exported, tmp_path, encoding):
+    path = _zip_with_raw_names(exported, tmp_path / f"pkg-{encoding}.zip", encoding)
+    with zipfile.ZipFile(path) as zf:
+        assert not any(i.flag_bits & 0x800 for i in zf.infolist())
+    report = package_check(path=path, progress=lambda m: None)
+    assert not report.rejected, report.reasons
+    assert report.parcels_read > 0
