@@ -22,24 +22,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from run import psql_args  # noqa: E402 - the benchmarks share their psql invocation
+
 OUT = ROOT / "bench" / "out"
 
 
 def psql(*args: str, db: str = "postgres") -> str:
-    cmd = [
-        "psql",
-        "-X",
-        "-q",
-        "-h",
-        os.environ["TIANJIE_DB_HOST"],
-        "-p",
-        os.environ["TIANJIE_DB_PORT"],
-        "-U",
-        "postgres",
-        *args,
-        db,
-    ]
-    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return subprocess.run([*psql_args(), *args, db], check=True, capture_output=True, text=True).stdout
 
 
 def fresh_db(name: str) -> None:

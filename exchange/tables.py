@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import connection
 
+from contracts.bulk import CERTIFICATE_COLUMNS, CONTRACT_PARCEL_COLUMNS, MEMBER_COLUMNS
 from spatial.bulk import copy_rows, next_id, reset_sequence
 from spatial.codes import validate_cbfbm, validate_contract_code, validate_resident_id
 from spatial.crypto import decrypt, encrypt, lookup_hash
@@ -277,19 +278,7 @@ def load_tables(*, report: Report, tables: Rows, issuer_ids: dict[str, int], now
     )
     copy_rows(
         "contracts_familymember",
-        [
-            "id",
-            "contractor_id",
-            "name",
-            "sex",
-            "id_type",
-            "id_number",
-            "id_number_hash",
-            "relation",
-            "remark_code",
-            "is_co_owner",
-            "remark",
-        ],
+        MEMBER_COLUMNS,
         member_rows,
     )
 
@@ -371,18 +360,7 @@ def load_tables(*, report: Report, tables: Rows, issuer_ids: dict[str, int], now
     )
     copy_rows(
         "contracts_contractparcel",
-        [
-            "contract_id",
-            "parcel_id",
-            "dkbm",
-            "acquisition",
-            "htmj",
-            "htmjm",
-            "original_htmj",
-            "transfer_code",
-            "certificate_code",
-            "confirmed_by_share",
-        ],
+        CONTRACT_PARCEL_COLUMNS,
         cp_rows,
     )
 
@@ -412,18 +390,7 @@ def load_tables(*, report: Report, tables: Rows, issuer_ids: dict[str, int], now
         )
     counts["certificates_new"] = copy_rows(
         "contracts_certificate",
-        [
-            "cbjyqzbm",
-            "contract_id",
-            "issuing_authority",
-            "issued_on",
-            "collected",
-            "collected_on",
-            "collector_name",
-            "collector_id_type",
-            "collector_id_number",
-            "status",
-        ],
+        CERTIFICATE_COLUMNS,
         cert_rows,
     )
     for table in (

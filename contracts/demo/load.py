@@ -28,6 +28,7 @@ from spatial.errors import DuplicateCodeError
 from spatial.measure import STORAGE_SRID, gk3_srid_for_longitude, mu_from_m2, round_m2
 from spatial.models import Region
 
+from ..bulk import CERTIFICATE_COLUMNS, CONTRACT_PARCEL_COLUMNS, MEMBER_COLUMNS
 from . import geometry as G
 from .names import BOUNDARY_FEATURES, VILLAGES_PER_TOWNSHIP, YONGFU_TOWNSHIPS, NameMaker
 
@@ -436,19 +437,7 @@ def _load(
 
     n_members = copy_rows(
         "contracts_familymember",
-        [
-            "id",
-            "contractor_id",
-            "name",
-            "sex",
-            "id_type",
-            "id_number",
-            "id_number_hash",
-            "relation",
-            "remark_code",
-            "is_co_owner",
-            "remark",
-        ],
+        MEMBER_COLUMNS,
         member_rows(),
     )
     step(f"写入 loaded contractors ({len(households)}) and members ({n_members})")
@@ -601,35 +590,13 @@ def _load(
 
     copy_rows(
         "contracts_contractparcel",
-        [
-            "contract_id",
-            "parcel_id",
-            "dkbm",
-            "acquisition",
-            "htmj",
-            "htmjm",
-            "original_htmj",
-            "transfer_code",
-            "certificate_code",
-            "confirmed_by_share",
-        ],
+        CONTRACT_PARCEL_COLUMNS,
         contract_parcel_rows(),
     )
     authority = f"{county_name}人民政府"
     copy_rows(
         "contracts_certificate",
-        [
-            "cbjyqzbm",
-            "contract_id",
-            "issuing_authority",
-            "issued_on",
-            "collected",
-            "collected_on",
-            "collector_name",
-            "collector_id_type",
-            "collector_id_number",
-            "status",
-        ],
+        CERTIFICATE_COLUMNS,
         (
             (
                 h["cbfbm"] + "J",
