@@ -22,7 +22,7 @@ from spatial.permissions import ensure
 from . import standard as S
 from .columns import feature_count, layer_names, read_rows
 from .package import Package, PackageError, check_sidecars, layer_encoding, layer_srid, open_package
-from .quality import DkRecord, Report, check_dk
+from .quality import DkRecord, Report, check_dk, check_gaps
 from .tables import check_tables, read_tables
 
 MAX_FEATURES = 5_000_000  # a county has well under a million parcels; more is junk, not data
@@ -128,6 +128,7 @@ def read_package(pkg: Package, progress: Progress) -> PackageData:
     if not tables:
         report.layers["tables"]["note"] = "数据包没有权属数据表，只含地块 / no attribute tables: parcels only"
     data.regions = _read_regions(pkg, data.plane)
+    check_gaps(report, data.records, data.geoms, {code for level, code, _, _ in data.regions if level == "group"})
     data.issuers = _read_fbf(pkg)
     data.tables = read_tables(pkg.root)
     if data.tables:

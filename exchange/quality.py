@@ -40,6 +40,7 @@ class Report:
     mu_mismatches: list[dict[str, Any]] = field(default_factory=list)
     missing_four_sides: list[str] = field(default_factory=list)
     neighbouring_issuers: list[list[str]] = field(default_factory=list)
+    gaps: list[list[Any]] = field(default_factory=list)  # [FBFBM, area_m2, [x, y]]
     contract_parcels_missing: list[list[str]] = field(default_factory=list)  # [DKBM, CBHTBM]
     households_without_members: list[str] = field(default_factory=list)
     id_check_failures: list[dict[str, str]] = field(default_factory=list)  # table, code, field: never the number
@@ -121,3 +122,22 @@ def check_dk(report: Report, records: list[DkRecord], geoms: np.ndarray) -> None
         (min(issuer[i], issuer[j]), max(issuer[i], issuer[j])) for i, j in zip(ca[shared], cb[shared], strict=True)
     }
     report.neighbouring_issuers = [list(p) for p in sorted(pairs)]
+
+
+def check_gaps(report: Report, records: list[DkRecord], geoms: np.ndarray, territories: set[str]) -> None:
+    """Gaps inside a group's territory: areas enclosed by the group's parcels that no parcel covers (the
+    holes of the union of its parcels), 0.01 m² or more. Only for groups whose territory (ZJQY) is in
+    the package. A hole may be a pond or a house plot; the report lists it for a person to look at."""
+    issuer = np.array([r.dkbm[:14] for r in records], dtype=object)
+    valid = shapely.is_valid(geoms)
+    overlapping = {o[0][:14] for o in report.overlaps} | {o[1][:14] for o in report.overlaps}
+    for fbfbm in sorted(territories & set(issuer.tolist())):
+        own = geoms[(issuer == fbfbm) & valid]
+        # A coverage (no overlaps) unions fast and exactly; overlapping groups take the general union.
+        union = shapely.union_all(own) if fbfbm in overlapping else shapely.coverage_union_all(own)
+        for part in shapely.get_parts(union):
+            for ring in part.interiors:
+                hole = shapely.Polygon(ring)
+                if hole.area >= OVERLAP_MIN_M2:
+                    x, y = shapely.get_coordinates(hole.point_on_surface())[0]
+                    report.gaps.append([fbfbm, round(float(hole.area), 4), [round(float(x), 3), round(float(y), 3)]])

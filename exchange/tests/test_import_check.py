@@ -248,3 +248,46 @@ def test_zips_with_chinese_names_without_the_utf8_flag(exported, tmp_path, encod
     report = package_check(path=path, progress=lambda m: None)
     assert not report.rejected, report.reasons
     assert report.parcels_read > 0
+
+
+def test_a_missing_parcel_inside_a_group_territory_is_a_gap(db, tmp_path):
+    package, geoms, codes = _real_fields_dk(tmp_path, county="450327")
+    whole = shapely.union_all(geoms[:100])
+
+    def surrounded_by_own_group(i: int) -> bool:
+        """Its whole boundary is shared with parcels of its own group (found without the code under test)."""
+        shared = 0.0
+        for j in range(100):
+            if j != i and geoms[i].touches(geoms[j]):
+                if codes[j][:14] != codes[i][:14]:
+                    return False
+                shared += geoms[i].intersection(geoms[j]).length
+        return abs(shared - geoms[i].length) < 1e-6
+
+    inner = next(i for i in range(100) if surrounded_by_own_group(i))
+    zjqy = package / "矢量数据" / f"ZJQY450327{YEAR}.shp"
+    schema = {"geometry": "MultiPolygon", "properties": S.ZJQY.fields}
+    with fiona.open(zjqy, "w", driver="ESRI Shapefile", schema=schema, crs=CRS.from_epsg(4546), encoding="GBK") as dst:
+        for k, code in enumerate(sorted({c[:14] for c in codes})):
+            dst.write(
+                {
+                    "geometry": mapping(shapely.MultiPolygon([whole.envelope])),
+                    "properties": dict.fromkeys(S.ZJQY.fields) | {"BSM": k + 1, "ZJQYDM": code, "ZJQYMC": "组"},
+                }
+            )
+    before = {tuple(g[2]) for g in package_check(path=package, progress=lambda m: None).gaps}
+
+    shp = next((package / "矢量数据").glob("DK*.shp"))
+    with fiona.open(shp) as src:
+        schema, crs, feats = src.schema, src.crs, [f for f in src if f["properties"]["DKBM"] != codes[inner]]
+    with fiona.open(shp, "w", driver="ESRI Shapefile", schema=schema, crs=crs, encoding="GBK") as dst:
+        dst.writerecords(feats)
+    after = package_check(path=package, progress=lambda m: None).gaps
+    new = [g for g in after if tuple(g[2]) not in before]
+    assert len(new) == 1 and new[0][0] == codes[inner][:14]
+    assert new[0][1] == pytest.approx(geoms[inner].area, abs=0.01)
+    assert shapely.Point(new[0][2]).within(geoms[inner])
+    zjqy.unlink()
+    for ext in (".shx", ".dbf", ".prj", ".cpg"):
+        zjqy.with_suffix(ext).unlink()
+    assert package_check(path=package, progress=lambda m: None).gaps == []  # no territories: not checked
