@@ -127,7 +127,7 @@ SELECT p.id, p.dkbm, p.dkmc, p.dkdz, p.dkxz, p.dknz, p.dkbz, p.scmj, p.scmjm, p.
        ST_AsGeoJSON(ST_Envelope(p.geom), 9) AS bbox, ST_AsGeoJSON(p.geom, 9) AS geometry
 FROM spatial_parcel p
 JOIN spatial_issuer i ON i.id = p.issuer_id
-LEFT JOIN contracts_contractparcel cp ON cp.parcel_id = p.id
+LEFT JOIN contracts_contractparcel cp ON cp.dkbm = p.dkbm  -- CBDKXX names the parcel by its code, whatever its version
 LEFT JOIN contracts_contract ct ON ct.id = cp.contract_id AND ct.valid_to IS NULL
 LEFT JOIN contracts_contractor c ON c.id = ct.contractor_id
 WHERE p.valid_to IS NULL AND p.dkbm LIKE ANY(%(prefixes)s) AND {where}

@@ -94,3 +94,14 @@ def test_revision_keeps_history_with_validity_interval(issuer):
     assert Parcel.objects.filter(dkbm=old.dkbm, valid_to__isnull=True).get() == new
     with pytest.raises(CodeError):
         parcel_revise(actor=county, parcel=old, dkmc="again")
+
+
+def test_a_revised_parcel_keeps_its_contractor_on_the_card(issuer, client):
+    county = User.objects.get(username="county")
+    old = Parcel.objects.filter(issuer=issuer, valid_to__isnull=True).order_by("dkbm").first()
+    client.force_login(county)
+    before = client.get(f"/api/parcels/{old.id}/").json()["contractor"]
+    new = parcel_revise(actor=county, parcel=old, dkmc="改名田")
+    after = client.get(f"/api/parcels/{new.id}/").json()
+    assert after["contractor"] == before and after["dkmc"] == "改名田"
+    assert client.get(f"/api/parcels/{old.id}/").status_code == 404  # the card shows current versions only
