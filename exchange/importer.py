@@ -20,7 +20,7 @@ from spatial.models import CountySettings
 from spatial.permissions import ensure
 
 from . import standard as S
-from .columns import feature_count, layer_names, read_rows
+from .columns import feature_count, read_rows
 from .package import Package, PackageError, check_sidecars, layer_encoding, layer_srid, open_package
 from .quality import DkRecord, Report, check_dk, check_gaps
 from .tables import check_tables, read_tables
@@ -93,13 +93,6 @@ def _read_regions(pkg: Package, plane: int) -> list[tuple[str, str, str, shapely
     return out
 
 
-def _read_fbf(pkg: Package) -> list[dict[str, Any]]:
-    gpkgs = sorted((pkg.root / "权属数据").glob("*.gpkg")) if (pkg.root / "权属数据").is_dir() else []
-    if not gpkgs or "FBF" not in layer_names(gpkgs[-1]):
-        return []
-    return read_rows(gpkgs[-1], layer="FBF", geometry=False)[0]
-
-
 def read_package(pkg: Package, progress: Progress) -> PackageData:
     """Read and check the DK layer (and the region layers and FBF table where present)."""
     data = PackageData(Report(county=pkg.county))
@@ -129,8 +122,8 @@ def read_package(pkg: Package, progress: Progress) -> PackageData:
         report.layers["tables"]["note"] = "数据包没有权属数据表，只含地块 / no attribute tables: parcels only"
     data.regions = _read_regions(pkg, data.plane)
     check_gaps(report, data.records, data.geoms, {code for level, code, _, _ in data.regions if level == "group"})
-    data.issuers = _read_fbf(pkg)
     data.tables = read_tables(pkg.root)
+    data.issuers = data.tables.pop("FBF", [])
     if data.tables:
         check_tables(report, data.tables, {r.dkbm for r in data.records})
         report.layers["tables"]["rows"] = {name: len(rows) for name, rows in data.tables.items()}

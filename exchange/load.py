@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from audit import services as audit
 from spatial import services as spatial_services
-from spatial.bulk import copy_rows, multi_ewkb, next_id, reproject
+from spatial.bulk import copy_rows, multi_ewkb, next_id, reproject, reset_sequence
 from spatial.codes import REGION_CODE_LENGTHS, validate_fbfbm
 from spatial.errors import DomainError
 from spatial.measure import STORAGE_SRID, mu_from_m2, round_m2
@@ -264,10 +264,7 @@ def load_package(*, actor: Any, data: "PackageData", source: str, progress: "Pro
                 for i, (dkbm, version, attrs, _, f) in enumerate(new_rows)
             ),
         )
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT setval(pg_get_serial_sequence('spatial_parcel', 'id'), (SELECT max(id) FROM spatial_parcel))"
-            )
+        reset_sequence("spatial_parcel")
     if data.tables:
         report.tables_imported = load_tables(report=report, tables=data.tables, issuer_ids=issuer_ids, now=now)
     created = sum(1 for r in new_rows if r[1] == 1)

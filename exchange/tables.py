@@ -23,7 +23,7 @@ from spatial.measure import mu_from_m2, round_m2
 from .columns import layer_names, read_rows
 from .quality import Report
 
-NAMES = ["CBF", "CBF_JTCY", "CBHT", "CBDKXX", "CBJYQZ"]
+NAMES = ["FBF", "CBF", "CBF_JTCY", "CBHT", "CBDKXX", "CBJYQZ"]  # FBF is read here, used by the issuer loader
 Rows = dict[str, list[dict[str, Any]]]
 
 
