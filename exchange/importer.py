@@ -1,9 +1,10 @@
 """Reading, checking and importing a package (`import_qq_package`).
 
 What is imported today: the region layers (XJXZQ/XJQY/CJQY/ZJQY), the issuers (FBF table of the
-GeoPackage, or derived from the parcel codes), the parcels (DK), and the households, members, contracts,
-contract parcels and certificates of the GeoPackage's tables. Not yet: JZD/JZX and `.mdb` attribute
-databases (read with mdbtools or access-parser) — the import issue continues with those.
+attribute tables, or derived from the parcel codes), the parcels (DK), and the households, members,
+contracts, contract parcels and certificates of the attribute tables: the package's `.mdb` (read with
+mdbtools) or the GeoPackage our export writes in its place. Not yet: JZD/JZX (read for the report's
+counts only).
 """
 
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from . import standard as S
 from .columns import feature_count, read_rows
 from .package import Package, PackageError, check_sidecars, layer_encoding, layer_srid, open_package
 from .quality import DkRecord, Report, check_dk, check_gaps
-from .tables import check_tables, read_tables
+from .tables import COUNTED_ONLY, check_tables, read_tables, table_source
 
 MAX_FEATURES = 5_000_000  # a county has well under a million parcels; more is junk, not data
 Progress = Callable[[str], None]
@@ -56,7 +57,7 @@ def _tables(pkg_root: Path) -> dict[str, str]:
     found = {}
     if folder.is_dir():
         for p in sorted(folder.iterdir()):
-            if p.suffix.lower() in (".mdb", ".gpkg"):
+            if p.suffix.lower() in (".mdb", ".accdb", ".gpkg"):
                 found[p.name] = p.suffix.lower().lstrip(".")
     return found
 
@@ -122,11 +123,18 @@ def read_package(pkg: Package, progress: Progress) -> PackageData:
         report.layers["tables"]["note"] = "数据包没有权属数据表，只含地块 / no attribute tables: parcels only"
     data.regions = _read_regions(pkg, data.plane)
     check_gaps(report, data.records, data.geoms, {code for level, code, _, _ in data.regions if level == "group"})
+    source = table_source(pkg.root)
     data.tables = read_tables(pkg.root)
+    if source is not None:
+        report.layers["tables"]["read_from"] = source.name
+        report.layers["tables"]["rows"] = {name: len(rows) for name, rows in data.tables.items()}
+        progress(f"读取权属数据 {source.name} / read the attribute tables")
+    counted = [name for name in COUNTED_ONLY if data.tables.pop(name, None) is not None]
+    if counted:
+        report.layers["tables"]["not_loaded"] = counted
     data.issuers = data.tables.pop("FBF", [])
     if data.tables:
         check_tables(report, data.tables, {r.dkbm for r in data.records})
-        report.layers["tables"]["rows"] = {name: len(rows) for name, rows in data.tables.items()}
     progress(
         f"检查完成 / checked: {len(report.overlaps)} 处重叠, {len(report.area_mismatches)} 个面积不符, "
         f"{len(report.code_errors)} 个编码错误, {len(report.invalid_geometries)} 个无效图形"

@@ -26,7 +26,7 @@ fi
 PGDATA="$PGBASE/pg"
 PGLOG="$PGBASE/log"
 APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal32 libgeos-c1v5 libproj25 binutils
-              redis-server chromium fonts-wqy-zenhei nodejs npm)
+              redis-server chromium fonts-wqy-zenhei nodejs npm mdbtools)
 
 say() { printf '\033[1;32m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31mError:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -1,5 +1,6 @@
 """The county administrator's upload page: a job per package, run by Celery, progress and a readable report."""
 
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -55,6 +56,8 @@ def test_upload_creates_a_job_that_checks_the_package_and_shows_the_report(
     assert job.report["parcels_read"] > 0 and job.report["overlaps"] == []
     page = client.get(resp["Location"]).content.decode()
     assert "质检报告" in page and "地块重叠" in page and str(job.report["parcels_read"]) in page
+    households = job.report["layers"]["tables"]["rows"]["CBF"]
+    assert re.search(rf"<td>CBF（[^<]+\.gpkg）</td><td>{households}</td>", page)  # the counts per table
     status = client.get(f"/exchange/jobs/{job.pk}/status.json").json()
     assert status["progress"] == 100 and status["finished"] is True
     assert login("township").get(f"/exchange/jobs/{job.pk}/").status_code == 404
