@@ -166,22 +166,22 @@ def package_export(
 
     jzd_sql = f"""
         SELECT p.bsm, p.ysdm, p.jzdh, p.jzdlx, p.jblx,
-               (SELECT string_agg(pa.dkbm, '/' ORDER BY pa.dkbm) FROM spatial_boundarypoint_parcels l
+               (SELECT string_agg(DISTINCT pa.dkbm, '/' ORDER BY pa.dkbm) FROM spatial_boundarypoint_parcels l
                   JOIN spatial_parcel pa ON pa.id = l.parcel_id WHERE l.boundarypoint_id = p.id),
                p.xzbz::float8, p.yzbz::float8, ST_AsBinary(ST_Transform(p.geom, {int(srid)}))
         FROM spatial_boundarypoint p JOIN spatial_issuer i ON i.id = p.issuer_id
-        WHERE i.fbfbm LIKE %s ORDER BY p.id"""
+        WHERE i.fbfbm LIKE %s AND p.valid_to IS NULL ORDER BY p.id"""
     result.counts["JZD"] = _write_layer(
         vec / f"{S.JZD.file_stem(county_code, year)}.shp", S.JZD, crs, _geom_records(jzd_sql, [prefix], S.JZD)
     )
     jzx_sql = f"""
         SELECT x.bsm, x.ysdm, x.jxxz, x.jzxlb, x.jzxwz, x.jzxsm, x.pldwqlr, x.pldwzjr, x.jzxh, s.jzdh, e.jzdh,
-               (SELECT string_agg(pa.dkbm, '/' ORDER BY pa.dkbm) FROM spatial_boundaryline_parcels l
+               (SELECT string_agg(DISTINCT pa.dkbm, '/' ORDER BY pa.dkbm) FROM spatial_boundaryline_parcels l
                   JOIN spatial_parcel pa ON pa.id = l.parcel_id WHERE l.boundaryline_id = x.id),
                ST_AsBinary(ST_Transform(x.geom, {int(srid)}))
         FROM spatial_boundaryline x JOIN spatial_issuer i ON i.id = x.issuer_id
         JOIN spatial_boundarypoint s ON s.id = x.start_point_id JOIN spatial_boundarypoint e ON e.id = x.end_point_id
-        WHERE i.fbfbm LIKE %s ORDER BY x.id"""
+        WHERE i.fbfbm LIKE %s AND x.valid_to IS NULL ORDER BY x.id"""
     result.counts["JZX"] = _write_layer(
         vec / f"{S.JZX.file_stem(county_code, year)}.shp", S.JZX, crs, _geom_records(jzx_sql, [prefix], S.JZX)
     )

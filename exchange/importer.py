@@ -3,8 +3,7 @@
 What is imported today: the region layers (XJXZQ/XJQY/CJQY/ZJQY), the issuers (FBF table of the
 attribute tables, or derived from the parcel codes), the parcels (DK), and the households, members,
 contracts, contract parcels and certificates of the attribute tables: the package's `.mdb` (read with
-mdbtools) or the GeoPackage our export writes in its place. Not yet: JZD/JZX (read for the report's
-counts only).
+mdbtools) or the GeoPackage our export writes in its place, and the boundary points and lines (JZD/JZX).
 """
 
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from spatial.models import CountySettings
 from spatial.permissions import ensure
 
 from . import standard as S
+from .boundaries import Boundaries, read_boundaries
 from .columns import feature_count, read_rows
 from .package import Package, PackageError, check_sidecars, layer_encoding, layer_srid, open_package
 from .quality import DkRecord, Report, check_dk, check_gaps
@@ -73,6 +73,7 @@ class PackageData:
     regions: list[tuple[str, str, str, shapely.Geometry]] = field(default_factory=list)  # level, code, name, geom
     issuers: list[dict[str, Any]] = field(default_factory=list)  # FBF rows
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # CBF, CBF_JTCY, CBHT, CBDKXX, CBJYQZ
+    boundaries: Boundaries = field(default_factory=Boundaries)  # JZD, JZX
 
 
 def _read_regions(pkg: Package, plane: int) -> list[tuple[str, str, str, shapely.Geometry]]:
@@ -122,6 +123,13 @@ def read_package(pkg: Package, progress: Progress) -> PackageData:
     if not tables:
         report.layers["tables"]["note"] = "数据包没有权属数据表，只含地块 / no attribute tables: parcels only"
     data.regions = _read_regions(pkg, data.plane)
+    jzd, jzx = pkg.layer_path("JZD"), pkg.layer_path("JZX")
+    if jzd is not None or jzx is not None:
+        data.boundaries = read_boundaries(jzd, jzx, data.plane, report, {r.dkbm for r in data.records})
+        progress(
+            f"读取界址点 {len(data.boundaries.points)} 个、界址线 {len(data.boundaries.lines)} 条"
+            f" / read boundary points and lines"
+        )
     check_gaps(report, data.records, data.geoms, {code for level, code, _, _ in data.regions if level == "group"})
     source = table_source(pkg.root)
     data.tables = read_tables(pkg.root)

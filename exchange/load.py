@@ -1,4 +1,5 @@
-"""Loading a checked package into the registry: regions, issuers, parcels; one transaction.
+"""Loading a checked package into the registry: regions, issuers, parcels, boundary points and lines, and
+the attribute tables; one transaction.
 
 A parcel whose attributes and geometry (to the millimetre, in the county plane) equal its current
 version is left alone; a changed one gets version n+1 and version n is closed; a new one gets version 1.
@@ -23,6 +24,7 @@ from spatial.errors import DomainError
 from spatial.measure import STORAGE_SRID, mu_from_m2, round_m2
 from spatial.models import CountySettings, Issuer, Region
 
+from .boundaries import load_boundaries
 from .package import PackageError
 from .tables import load_tables
 
@@ -265,6 +267,11 @@ def load_package(*, actor: Any, data: "PackageData", source: str, progress: "Pro
             ),
         )
         reset_sequence("spatial_parcel")
+    boundary_counts = load_boundaries(data.boundaries, county=county, plane=data.plane, issuer_ids=issuer_ids, now=now)
+    for layer, kind in (("JZD", "points"), ("JZX", "lines")):
+        if layer in report.layers:
+            counts = {k.split("_", 1)[1]: v for k, v in boundary_counts.items() if k.startswith(kind)}
+            report.layers[layer].update(counts)
     if data.tables:
         report.tables_imported = load_tables(report=report, tables=data.tables, issuer_ids=issuer_ids, now=now)
     created = sum(1 for r in new_rows if r[1] == 1)
@@ -283,6 +290,7 @@ def load_package(*, actor: Any, data: "PackageData", source: str, progress: "Pro
             "overlaps": len(report.overlaps),
             "area_mismatches": len(report.area_mismatches),
             "tables": report.tables_imported,
+            "boundaries": dict(boundary_counts),
         },
     )
     progress(f"导入完成 / imported: 新增 {created}，变更 {len(closed)}，未变 {len(data.records) - len(new_rows)}")

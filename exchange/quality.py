@@ -45,6 +45,7 @@ class Report:
     households_without_members: list[str] = field(default_factory=list)
     id_check_failures: list[dict[str, str]] = field(default_factory=list)  # table, code, field: never the number
     contracts_without_household: list[str] = field(default_factory=list)
+    boundary_findings: list[dict[str, str]] = field(default_factory=list)  # layer (JZD/JZX), code, message(s)
     tables_imported: dict[str, int] = field(default_factory=dict)
     rejected: bool = False
     reasons: list[dict[str, str]] = field(default_factory=list)

@@ -20,7 +20,7 @@ from .quality import Report
 
 MAX_UPLOAD_BYTES = 4 * 1024**3
 # The importer reports these steps in this order; each moves the bar.
-_STEPS = ["读取 DK", "读取权属数据", "检查完成", "导入完成"]
+_STEPS = ["读取 DK", "读取界址点", "读取权属数据", "检查完成", "导入完成"]
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.postgres.indexes import GistIndex
 from django.db.models.functions import Right
+from django.utils import timezone
 
 from .crypto import EncryptedTextField
 
@@ -189,9 +190,13 @@ class BoundaryPoint(models.Model):
     xzbz = models.DecimalField(max_digits=13, decimal_places=3, verbose_name="X 坐标（北）", db_comment="JZD.XZBZ")
     yzbz = models.DecimalField(max_digits=13, decimal_places=3, verbose_name="Y 坐标（东）", db_comment="JZD.YZBZ")
     geom = models.PointField(srid=4490, verbose_name="位置")
+    # Not overwritten either: a moved or changed point is closed (valid_to) and a new row made.
+    valid_from = models.DateTimeField(default=timezone.now, verbose_name="生效时间")
+    valid_to = models.DateTimeField(null=True, blank=True, verbose_name="失效时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "界址点"
+        indexes = [models.Index(fields=["issuer"], condition=models.Q(valid_to__isnull=True), name="jzd_current")]
 
     def __str__(self) -> str:
         return self.jzdh
@@ -226,9 +231,12 @@ class BoundaryLine(models.Model):
     issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="boundary_lines", verbose_name="发包方")
     parcels = models.ManyToManyField(Parcel, related_name="boundary_lines", verbose_name="地块")  # JZX.DKBM
     geom = models.LineStringField(srid=4490, verbose_name="位置")
+    valid_from = models.DateTimeField(default=timezone.now, verbose_name="生效时间")
+    valid_to = models.DateTimeField(null=True, blank=True, verbose_name="失效时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "界址线"
+        indexes = [models.Index(fields=["issuer"], condition=models.Q(valid_to__isnull=True), name="jzx_current")]
 
     def __str__(self) -> str:
         return self.jzxh
