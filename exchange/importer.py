@@ -7,6 +7,7 @@ mdbtools) or the GeoPackage our export writes in its place, and the boundary poi
 """
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from . import standard as S
 from .boundaries import Boundaries, read_boundaries
 from .columns import feature_count, read_rows
 from .package import Package, PackageError, check_sidecars, layer_encoding, layer_srid, open_package
-from .quality import DkRecord, Report, check_dk, check_gaps
+from .quality import DkRecord, Report, check_codes, check_gaps, check_geometry
 from .tables import COUNTED_ONLY, check_tables, read_tables, table_source
 
 MAX_FEATURES = 5_000_000  # a county has well under a million parcels; more is junk, not data
@@ -74,6 +75,7 @@ class PackageData:
     issuers: list[dict[str, Any]] = field(default_factory=list)  # FBF rows
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # CBF, CBF_JTCY, CBHT, CBDKXX, CBJYQZ
     boundaries: Boundaries = field(default_factory=Boundaries)  # JZD, JZX
+    checks: "Future[Report] | None" = None  # the geometry checks, running in a thread (finish_checks)
 
 
 def _read_regions(pkg: Package, plane: int) -> list[tuple[str, str, str, shapely.Geometry]]:
@@ -117,7 +119,7 @@ def read_package(pkg: Package, progress: Progress) -> PackageData:
         "encoding": encoding,
         "measured_in": data.plane,
     }
-    check_dk(report, data.records, data.geoms)
+    check_codes(report, data.records)
     tables = _tables(pkg.root)
     report.layers["tables"] = {"files": tables}
     if not tables:
@@ -130,7 +132,10 @@ def read_package(pkg: Package, progress: Progress) -> PackageData:
             f"读取界址点 {len(data.boundaries.points)} 个、界址线 {len(data.boundaries.lines)} 条"
             f" / read boundary points and lines"
         )
-    check_gaps(report, data.records, data.geoms, {code for level, code, _, _ in data.regions if level == "group"})
+    territories = {code for level, code, _, _ in data.regions if level == "group"}
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="package-checks")
+    data.checks = pool.submit(_geometry_checks, report.county, data.records, data.geoms, territories)
+    pool.shutdown(wait=False)  # the thread ends with its task; nobody waits here
     source = table_source(pkg.root)
     data.tables = read_tables(pkg.root)
     if source is not None:
@@ -143,18 +148,49 @@ def read_package(pkg: Package, progress: Progress) -> PackageData:
     data.issuers = data.tables.pop("FBF", [])
     if data.tables:
         check_tables(report, data.tables, {r.dkbm for r in data.records})
+    return data
+
+
+GEOMETRY_FINDINGS = [
+    "invalid_geometries",
+    "area_mismatches",
+    "mu_mismatches",
+    "missing_four_sides",
+    "overlaps",
+    "neighbouring_issuers",
+    "gaps",
+]
+
+
+def _geometry_checks(county: str, records: list[DkRecord], geoms: np.ndarray, territories: set[str]) -> Report:
+    """In a thread of its own (shapely releases the GIL), beside the reading of the tables and the load."""
+    found = Report(county=county)
+    check_geometry(found, records, geoms)
+    check_gaps(found, records, geoms, territories)
+    return found
+
+
+def finish_checks(data: PackageData, progress: Progress) -> None:
+    """Wait for the geometry checks and put their findings into the report."""
+    if data.checks is not None:
+        found = data.checks.result()
+        data.checks = None
+        for name in GEOMETRY_FINDINGS:
+            setattr(data.report, name, getattr(found, name))
+    report = data.report
     progress(
         f"检查完成 / checked: {len(report.overlaps)} 处重叠, {len(report.area_mismatches)} 个面积不符, "
         f"{len(report.code_errors)} 个编码错误, {len(report.invalid_geometries)} 个无效图形"
     )
-    return data
 
 
 def package_check(*, path: Path, progress: Progress = print) -> Report:
     """Open, read and check a package; writes nothing. Problems become findings, never exceptions."""
     try:
         with open_package(path) as pkg:
-            return read_package(pkg, progress).report
+            data = read_package(pkg, progress)
+            finish_checks(data, progress)
+            return data.report
     except PackageError as exc:
         report = Report(county="")
         report.reject(exc.zh, exc.en)
@@ -179,6 +215,7 @@ def package_import(*, actor: Any, path: Path, county: str | None = None, progres
                     f"the package is of county {pkg.county}, not {county}",
                 )
             if data.report.rejected:
+                finish_checks(data, progress)  # the whole report, so that one round of fixes is enough
                 return data.report
             ensure(actor, "packages.import", pkg.county)
             load_package(actor=actor, data=data, source=Path(path).name, progress=progress)

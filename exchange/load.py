@@ -18,19 +18,36 @@ from django.db import connection, transaction
 
 from audit import services as audit
 from spatial import services as spatial_services
-from spatial.bulk import copy_rows, multi_ewkb, next_id, reproject, reset_sequence
+from spatial.bulk import copy_rows, empty_tables_loaded_in_bulk, multi_ewkb, next_id, reproject, reset_sequence
 from spatial.codes import REGION_CODE_LENGTHS, validate_fbfbm
 from spatial.errors import DomainError
 from spatial.measure import STORAGE_SRID, mu_from_m2, round_m2
 from spatial.models import CountySettings, Issuer, Region
 
 from .boundaries import load_boundaries
+from .importer import finish_checks
 from .package import PackageError
 from .tables import load_tables
 
 if TYPE_CHECKING:
     from .importer import PackageData, Progress
 
+BULK_TABLES = {  # what a package loads, by the part of the package that fills it
+    "DK": ["spatial_parcel"],
+    "JZD/JZX": [
+        "spatial_boundarypoint",
+        "spatial_boundarypoint_parcels",
+        "spatial_boundaryline",
+        "spatial_boundaryline_parcels",
+    ],
+    "tables": [
+        "contracts_contractor",
+        "contracts_familymember",
+        "contracts_contract",
+        "contracts_contractparcel",
+        "contracts_certificate",
+    ],
+}
 COORD_TOLERANCE_M = 0.0005  # "the same geometry": every vertex within half a millimetre
 _LEVEL_OF_LENGTH = {v: k for k, v in REGION_CODE_LENGTHS.items()}
 # DK field → Parcel column, in the order the loader writes them.
@@ -206,74 +223,88 @@ def load_package(*, actor: Any, data: "PackageData", source: str, progress: "Pro
         report.layers["regions"] = {"created_without_name": unnamed}
 
     now = datetime.now(UTC)
-    current = _current(county, data.plane)
-    flags = _flags(report)
-    new_rows, closed, reflagged = [], [], []
-    areas = shapely.area(data.geoms)
-    for rec, geom, area in zip(data.records, data.geoms, areas, strict=True):
-        attrs = _normal(rec.props, float(area))
-        mine = flags.get(rec.dkbm, {})
-        old = current.get(rec.dkbm)
-        if old is not None:
-            pid, version, old_attrs, old_geom, old_flags = old
-            if _same_attrs(old_attrs, attrs) and _same_geometry(old_geom, geom):
-                if old_flags != mine:
-                    reflagged.append((pid, mine))
-                continue
-            closed.append(pid)
-            new_rows.append((rec.dkbm, version + 1, attrs, geom, mine))
-        else:
-            new_rows.append((rec.dkbm, 1, attrs, geom, mine))
+    # The first load of an empty registry builds indexes and checks keys once, after the rows are in.
+    bulk = BULK_TABLES["DK"] + (BULK_TABLES["tables"] if data.tables else [])
+    bulk += BULK_TABLES["JZD/JZX"] if data.boundaries.points or data.boundaries.lines else []
+    with empty_tables_loaded_in_bulk(bulk) as rebuilt:
+        current = _current(county, data.plane)
+        new_rows, closed, kept = [], [], []
+        areas = shapely.area(data.geoms)
+        for rec, geom, area in zip(data.records, data.geoms, areas, strict=True):
+            attrs = _normal(rec.props, float(area))
+            old = current.get(rec.dkbm)
+            if old is not None:
+                pid, version, old_attrs, old_geom, old_flags = old
+                if _same_attrs(old_attrs, attrs) and _same_geometry(old_geom, geom):
+                    kept.append((rec.dkbm, pid, old_flags))
+                    continue
+                closed.append(pid)
+                new_rows.append((rec.dkbm, version + 1, attrs, geom))
+            else:
+                new_rows.append((rec.dkbm, 1, attrs, geom))
 
-    with connection.cursor() as cur:
         if closed:
-            cur.execute(
-                "UPDATE spatial_parcel SET valid_to = %s, status = 'superseded' WHERE id = ANY(%s)", [now, closed]
-            )
-        for pid, f in reflagged:
-            cur.execute("UPDATE spatial_parcel SET quality_flags = %s WHERE id = %s", [json.dumps(f), pid])
-    if new_rows:
-        start = next_id("spatial_parcel")
-        ewkb = multi_ewkb(reproject(np.array([r[3] for r in new_rows], dtype=object), data.plane, STORAGE_SRID))
-        columns = [
-            "id",
-            "version",
-            "valid_from",
-            "valid_to",
-            "status",
-            "dkbm",
-            "issuer_id",
-            *DK_COLUMNS.values(),
-            "geom",
-            "quality_flags",
-        ]
-        copy_rows(
-            "spatial_parcel",
-            columns,
-            (
-                (
-                    start + i,
-                    version,
-                    now,
-                    None,
-                    "current",
-                    dkbm,
-                    issuer_ids[dkbm[:14]],
-                    *[attrs[c] for c in DK_COLUMNS.values()],
-                    ewkb[i],
-                    json.dumps(f),
+            with connection.cursor() as cur:
+                cur.execute(
+                    "UPDATE spatial_parcel SET valid_to = %s, status = 'superseded' WHERE id = ANY(%s)", [now, closed]
                 )
-                for i, (dkbm, version, attrs, _, f) in enumerate(new_rows)
-            ),
+        start = next_id("spatial_parcel") if new_rows else 0
+        if new_rows:
+            ewkb = multi_ewkb(reproject(np.array([r[3] for r in new_rows], dtype=object), data.plane, STORAGE_SRID))
+            columns = [
+                "id",
+                "version",
+                "valid_from",
+                "valid_to",
+                "status",
+                "dkbm",
+                "issuer_id",
+                *DK_COLUMNS.values(),
+                "geom",
+                "quality_flags",
+            ]
+            copy_rows(
+                "spatial_parcel",
+                columns,
+                (
+                    (
+                        start + i,
+                        version,
+                        now,
+                        None,
+                        "current",
+                        dkbm,
+                        issuer_ids[dkbm[:14]],
+                        *[attrs[c] for c in DK_COLUMNS.values()],
+                        ewkb[i],
+                        "{}",  # the geometry checks' flags are set below, once they are done
+                    )
+                    for i, (dkbm, version, attrs, _) in enumerate(new_rows)
+                ),
+            )
+            reset_sequence("spatial_parcel")
+        boundary_counts = load_boundaries(
+            data.boundaries, county=county, plane=data.plane, issuer_ids=issuer_ids, now=now
         )
-        reset_sequence("spatial_parcel")
-    boundary_counts = load_boundaries(data.boundaries, county=county, plane=data.plane, issuer_ids=issuer_ids, now=now)
-    for layer, kind in (("JZD", "points"), ("JZX", "lines")):
-        if layer in report.layers:
-            counts = {k.split("_", 1)[1]: v for k, v in boundary_counts.items() if k.startswith(kind)}
-            report.layers[layer].update(counts)
-    if data.tables:
-        report.tables_imported = load_tables(report=report, tables=data.tables, issuer_ids=issuer_ids, now=now)
+        for layer, kind in (("JZD", "points"), ("JZX", "lines")):
+            if layer in report.layers:
+                counts = {k.split("_", 1)[1]: v for k, v in boundary_counts.items() if k.startswith(kind)}
+                report.layers[layer].update(counts)
+        if data.tables:
+            report.tables_imported = load_tables(report=report, tables=data.tables, issuer_ids=issuer_ids, now=now)
+
+    # Flags from the geometry checks, which ran in a thread beside all of the above.
+    finish_checks(data, progress)
+    flags = _flags(report)
+    reflag = [(start + i, flags[r[0]]) for i, r in enumerate(new_rows) if r[0] in flags]
+    reflag += [(pid, flags.get(dkbm, {})) for dkbm, pid, old in kept if old != flags.get(dkbm, {})]
+    if reflag:
+        with connection.cursor() as cur:
+            cur.execute(
+                "UPDATE spatial_parcel p SET quality_flags = v.f::jsonb "
+                "FROM unnest(%s::bigint[], %s::text[]) AS v(id, f) WHERE p.id = v.id",
+                [[pid for pid, _ in reflag], [json.dumps(f) for _, f in reflag]],
+            )
     created = sum(1 for r in new_rows if r[1] == 1)
     report.parcels_imported = len(new_rows)
     report.layers["DK"].update(new=created, changed=len(closed), unchanged=len(data.records) - len(new_rows))
@@ -291,6 +322,7 @@ def load_package(*, actor: Any, data: "PackageData", source: str, progress: "Pro
             "area_mismatches": len(report.area_mismatches),
             "tables": report.tables_imported,
             "boundaries": dict(boundary_counts),
+            "bulk_loaded_tables": rebuilt,
         },
     )
     progress(f"导入完成 / imported: 新增 {created}，变更 {len(closed)}，未变 {len(data.records) - len(new_rows)}")

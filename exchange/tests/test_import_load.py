@@ -6,6 +6,7 @@ import fiona
 import pytest
 import shapely
 from django.core.management import call_command
+from django.db import connection
 from shapely.geometry import mapping, shape
 
 from accounts.models import User
@@ -237,3 +238,39 @@ def test_region_layers_give_new_regions_their_names_and_outlines(db, tmp_path):
     assert Region.objects.get(code=codes[0][:14]).name == "西组"
     # The township and village were in no layer: created with their codes as names, and listed.
     assert sorted(report.layers["regions"]["created_without_name"]) == ["450327100", "450327100200"]
+
+
+def _schema(tables: list[str]) -> tuple[set, set]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT tablename, indexdef FROM pg_indexes WHERE tablename = ANY(%s)", [tables])
+        indexes = set(cur.fetchall())
+        cur.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid::regclass::text = ANY(%s)",
+            [tables],
+        )
+        return indexes, set(cur.fetchall())
+
+
+def test_the_first_load_of_an_empty_registry_rebuilds_indexes_and_keys_as_they_were(demo, tmp_path):
+    from contracts.models import Contractor, ContractParcel
+    from exchange.load import BULK_TABLES
+
+    tables = BULK_TABLES["DK"] + BULK_TABLES["tables"]
+    folder = _export(demo, tmp_path)
+    parcels, households = Parcel.objects.count(), Contractor.objects.count()
+    before = _schema(tables)
+    assert len(before[0]) > 20 and any("FOREIGN KEY" in c[2] for c in before[1])
+    with connection.cursor() as cur:  # an empty registry, issuers too: the import creates them first (rolled back)
+        cur.execute(f"TRUNCATE {', '.join(tables + BULK_TABLES['JZD/JZX'])}, spatial_issuer")
+    report = package_import(actor=None, path=folder, progress=lambda m: None)
+    assert not report.rejected and report.parcels_imported == parcels
+    event = AuditEvent.objects.filter(action="package.imported").latest("id")
+    assert "spatial_parcel" in event.data["bulk_loaded_tables"]
+    assert "contracts_contractparcel" in event.data["bulk_loaded_tables"]
+    assert _schema(tables) == before  # every index and key back, as the migrations made them
+    assert Contractor.objects.count() == households and ContractParcel.objects.exists()
+    again = package_import(actor=None, path=folder, progress=lambda m: None)
+    assert again.parcels_imported == 0 and again.tables_imported.get("households_changed", 0) == 0
+    assert "bulk_loaded_tables" in AuditEvent.objects.filter(action="package.imported").latest("id").data
+    assert AuditEvent.objects.filter(action="package.imported").latest("id").data["bulk_loaded_tables"] == []
