@@ -6,6 +6,7 @@ Needs `make services` and the bench database of bench/run.py (`tianjie_bench`, a
 which it exports the package unless --package is given. In one run it then times:
   * Tianjie: `manage.py import_qq_package PACKAGE` into a new empty database (DK, regions, and the
     tables: households, members, contracts, contract parcels, certificates), validation included;
+  * Tianjie, DK only: the same package without its attribute tables (权属数据), the like-for-like peer;
   * ogr2ogr: `ogr2ogr -f PostgreSQL --config PG_USE_COPY YES` of the DK shapefile alone into another
     new database (no validation, no tables): the raw-load floor;
   * the overlap check alone (exchange.quality.check_dk) over the package's parcels.
@@ -15,6 +16,7 @@ Results go to bench/out/import.json.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -81,6 +83,19 @@ def main() -> None:
         zip(["parcels", "households", "members"], map(int, counts.strip().split("|")), strict=True)
     )
 
+    # Like for like with ogr2ogr: the same package without its attribute tables (DK, regions), validated.
+    dk_only = OUT / "package-dk-only" / package.name
+    if dk_only.parent.exists():
+        shutil.rmtree(dk_only.parent)
+    shutil.copytree(package, dk_only, ignore=shutil.ignore_patterns("权属数据"))
+    fresh_db("tianjie_import_dk")
+    env_dk = dict(base, TIANJIE_DB_NAME="tianjie_import_dk")
+    subprocess.run([py, "manage.py", "migrate", "-v", "0"], check=True, env=env_dk, cwd=ROOT)
+    result["tianjie_import_dk_only_seconds"] = round(
+        timed([py, "manage.py", "import_qq_package", str(dk_only)], env_dk), 1
+    )
+    shutil.rmtree(dk_only.parent)
+
     fresh_db("tianjie_ogr")
     pg = (
         f"PG:host={os.environ['TIANJIE_DB_HOST']} port={os.environ['TIANJIE_DB_PORT']} user=postgres dbname=tianjie_ogr"
@@ -108,6 +123,7 @@ def main() -> None:
         1,
     )
     result["ratio_tianjie_to_ogr2ogr"] = round(result["tianjie_import_seconds"] / result["ogr2ogr_seconds"], 2)
+    result["ratio_dk_only_to_ogr2ogr"] = round(result["tianjie_import_dk_only_seconds"] / result["ogr2ogr_seconds"], 2)
 
     # The overlap and adjacency check alone, in this process.
     os.environ.update(TIANJIE_DB_NAME="tianjie_import", DJANGO_SETTINGS_MODULE="config.settings.local")

@@ -75,21 +75,25 @@ def _coord(v: Any) -> Decimal | None:
     return None if v in (None, "") else Decimal(str(v)).quantize(Decimal("0.001"))
 
 
-def _read(pkg_layer: Path, plane: int) -> tuple[list[dict[str, Any]], np.ndarray, dict[str, Any]]:
+def _read(
+    pkg_layer: Path, plane: int, meta_srid: int | None
+) -> tuple[list[dict[str, Any]], np.ndarray, dict[str, Any]]:
     check_sidecars(pkg_layer)
     count = feature_count(pkg_layer)
     if count > MAX_FEATURES:
         raise PackageError(
             f"{pkg_layer.name} 有 {count} 个要素，超过上限", f"{pkg_layer.name} has too many features ({count})"
         )
-    srid, encoding = layer_srid(pkg_layer), layer_encoding(pkg_layer)
+    srid, encoding = layer_srid(pkg_layer, meta_srid), layer_encoding(pkg_layer)
     rows, geoms = read_rows(pkg_layer, encoding=encoding)
     assert geoms is not None
     geoms = reproject(np.where(shapely.is_missing(geoms), shapely.Point(), geoms), srid, plane)
     return rows, geoms, {"file": pkg_layer.name, "features": len(rows), "srid": srid, "encoding": encoding}
 
 
-def read_boundaries(jzd: Path | None, jzx: Path | None, plane: int, report: Report, dkbms: set[str]) -> Boundaries:
+def read_boundaries(
+    jzd: Path | None, jzx: Path | None, plane: int, report: Report, dkbms: set[str], meta_srid: int | None = None
+) -> Boundaries:
     """Read and check both layers; findings go to `report.boundary_findings` (nothing there rejects)."""
     out = Boundaries(has_points=jzd is not None, has_lines=jzx is not None, dkbms=dkbms)
 
@@ -108,7 +112,7 @@ def read_boundaries(jzd: Path | None, jzx: Path | None, plane: int, report: Repo
         return [c for c in listed if c in dkbms]
 
     if jzd is not None:
-        rows, geoms, info = _read(jzd, plane)
+        rows, geoms, info = _read(jzd, plane, meta_srid)
         merged = 0
         for row, geom in zip(rows, geoms, strict=True):
             jzdh = _text(row, "JZDH")
@@ -140,7 +144,7 @@ def read_boundaries(jzd: Path | None, jzx: Path | None, plane: int, report: Repo
         report.layers["JZD"] = info | {"points": len(out.points), "merged_copies": merged}
 
     if jzx is not None:
-        rows, geoms, info = _read(jzx, plane)
+        rows, geoms, info = _read(jzx, plane, meta_srid)
         merged = 0
         for row, geom in zip(rows, geoms, strict=True):
             jzxh = _text(row, "JZXH")

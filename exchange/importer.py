@@ -23,9 +23,9 @@ from spatial.permissions import ensure
 from . import standard as S
 from .boundaries import Boundaries, read_boundaries
 from .columns import feature_count, read_rows
-from .package import Package, PackageError, check_sidecars, layer_encoding, layer_srid, open_package
+from .package import Package, PackageError, check_sidecars, layer_encoding, metadata_srid, open_package
 from .quality import DkRecord, Report, check_codes, check_gaps, check_geometry
-from .tables import COUNTED_ONLY, check_tables, read_tables, table_source
+from .tables import COUNTED_ONLY, check_tables, contract_parcels_missing, read_tables, table_source
 
 MAX_FEATURES = 5_000_000  # a county has well under a million parcels; more is junk, not data
 Progress = Callable[[str], None]
@@ -85,7 +85,7 @@ def _read_regions(pkg: Package, plane: int) -> list[tuple[str, str, str, shapely
         if shp is None:
             continue
         check_sidecars(shp)
-        srid = layer_srid(shp)
+        srid = pkg.layer_srid(shp)
         code_field, name_field = list(layer.fields)[2], list(layer.fields)[3]
         rows, geoms = read_rows(shp, encoding=layer_encoding(shp))
         assert geoms is not None
@@ -101,12 +101,17 @@ def read_package(pkg: Package, progress: Progress) -> PackageData:
     """Read and check the DK layer (and the region layers and FBF table where present)."""
     data = PackageData(Report(county=pkg.county))
     report = data.report
+    # Threads of their own for GDAL's reading of the tables and for shapely's checks (both release the
+    # GIL): the tables are read while the DK layer is, the geometry is checked while the rest goes on.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="package-tables")
+    tables_read = pool.submit(_read_and_check_tables, pkg.root, pkg.county)
+    pool.shutdown(wait=False)  # the threads end with their tasks; nobody waits here
     shp = pkg.layer_path("DK")
     if shp is None:
         report.reject("数据包中没有 DK 地块图层", "the package has no DK layer")
         return data
     check_sidecars(shp)
-    srid = layer_srid(shp)
+    srid = pkg.layer_srid(shp)
     encoding = layer_encoding(shp)
     data.records, geoms = _read_dk(shp, encoding)
     progress(f"读取 DK 地块 {len(data.records)} 个（EPSG:{srid}，{encoding}）/ read {len(data.records)} parcels")
@@ -127,17 +132,25 @@ def read_package(pkg: Package, progress: Progress) -> PackageData:
     data.regions = _read_regions(pkg, data.plane)
     jzd, jzx = pkg.layer_path("JZD"), pkg.layer_path("JZX")
     if jzd is not None or jzx is not None:
-        data.boundaries = read_boundaries(jzd, jzx, data.plane, report, {r.dkbm for r in data.records})
+        meta = metadata_srid(pkg.root)
+        data.boundaries = read_boundaries(jzd, jzx, data.plane, report, {r.dkbm for r in data.records}, meta)
         progress(
             f"读取界址点 {len(data.boundaries.points)} 个、界址线 {len(data.boundaries.lines)} 条"
             f" / read boundary points and lines"
         )
     territories = {code for level, code, _, _ in data.regions if level == "group"}
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="package-checks")
-    data.checks = pool.submit(_geometry_checks, report.county, data.records, data.geoms, territories)
-    pool.shutdown(wait=False)  # the thread ends with its task; nobody waits here
+    checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="package-checks")
+    data.checks = checks.submit(_geometry_checks, report.county, data.records, data.geoms, territories)
+    checks.shutdown(wait=False)
     source = table_source(pkg.root)
-    data.tables = read_tables(pkg.root)
+    data.tables, found = tables_read.result()
+    report.code_errors += found.code_errors
+    report.duplicate_codes += found.duplicate_codes
+    report.households_without_members = found.households_without_members
+    report.id_check_failures = found.id_check_failures
+    if found.rejected:
+        report.rejected = True
+        report.reasons += found.reasons
     if source is not None:
         report.layers["tables"]["read_from"] = source.name
         report.layers["tables"]["rows"] = {name: len(rows) for name, rows in data.tables.items()}
@@ -147,8 +160,16 @@ def read_package(pkg: Package, progress: Progress) -> PackageData:
         report.layers["tables"]["not_loaded"] = counted
     data.issuers = data.tables.pop("FBF", [])
     if data.tables:
-        check_tables(report, data.tables, {r.dkbm for r in data.records})
+        report.contract_parcels_missing = contract_parcels_missing(data.tables, {r.dkbm for r in data.records})
     return data
+
+
+def _read_and_check_tables(root: Path, county: str) -> tuple[dict[str, list[dict[str, Any]]], Report]:
+    """Read the attribute tables and check what needs no parcels (codes, members, ID numbers)."""
+    tables = read_tables(root)
+    found = Report(county=county)
+    check_tables(found, tables, None)
+    return tables, found
 
 
 GEOMETRY_FINDINGS = [

@@ -140,17 +140,17 @@ def _ensure_issuers(actor: Any, data: "PackageData", fbfbms: set[str], regions: 
     return existing
 
 
+_TEXT_FIELDS = [(f, c) for f, c in DK_COLUMNS.items() if c not in ("bsm", "scmj", "scmjm")]
+
+
 def _normal(props: dict[str, Any], area: float) -> dict[str, Any]:
     """DK attributes as the registry stores them (text stripped, areas in cents; a missing SCMJ measured)."""
     out: dict[str, Any] = {}
-    for field_name, column in DK_COLUMNS.items():
+    bsm = props.get("BSM")
+    out["bsm"] = int(bsm) if bsm not in (None, "") else None
+    for field_name, column in _TEXT_FIELDS:
         value = props.get(field_name)
-        if column in ("scmj", "scmjm"):
-            continue
-        if column == "bsm":
-            out[column] = int(value) if value not in (None, "") else None
-        else:
-            out[column] = str(value).strip() if value is not None else ""
+        out[column] = value.strip() if value.__class__ is str else ("" if value is None else str(value).strip())
     out["ysdm"] = out["ysdm"] or "211011"
     scmj = round_m2(props["SCMJ"]) if props.get("SCMJ") is not None else round_m2(area)
     out["scmj"] = scmj

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as ET
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
@@ -43,6 +45,10 @@ class Package:
         pattern = re.compile(rf"^{name}{self.county}\d{{4}}\.shp$", re.IGNORECASE)
         found = sorted(p for p in folder.iterdir() if pattern.match(p.name))
         return found[-1] if found else None  # the newest year when several are present
+
+    def layer_srid(self, shp: Path) -> int:
+        """A layer's CRS: its .prj, or the metadata XML's when it has none."""
+        return layer_srid(shp, metadata_srid(self.root) if not shp.with_suffix(".prj").exists() else None)
 
 
 def _entry_name(info: zipfile.ZipInfo) -> str:
@@ -138,11 +144,61 @@ def open_package(path: Path) -> Iterator[Package]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def layer_srid(shp: Path) -> int:
-    """The EPSG code of a layer's .prj, which must be CGCS2000 (geographic or a 3° Gauss-Kruger zone)."""
+MAX_METADATA_BYTES = 1_000_000
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1].lower()
+
+
+def metadata_srid(root: Path) -> int | None:
+    """The plane of the package's metadata XML (元数据/SL….xml, `refSysInfo`): an `epsg` element, or the
+    datum (001 = CGCS2000), central meridian, false easting and zone width (002 = 3°) read as the 3°
+    Gauss-Kruger zone they describe (with the zone number in the easting when the false easting has it).
+    None when there is no such file or it does not describe a CGCS2000 3° zone."""
+    folder = root / "元数据"
+    files = sorted(folder.glob("*.xml")) + sorted(folder.glob("*.XML")) if folder.is_dir() else []
+    for path in files:
+        if path.stat().st_size > MAX_METADATA_BYTES:
+            continue
+        try:  # defusedxml: no entity expansion, no external entities (the file comes from an upload)
+            tree = ET.parse(path)
+        except (ET.ParseError, DefusedXmlException):
+            continue
+        ref = next((e for e in tree.iter() if _local(e.tag) == "refsysinfo"), None)
+        if ref is None:
+            continue
+        values = {_local(e.tag): (e.text or "").strip() for e in ref.iter()}
+        datum, width = values.get("datum", "001"), values.get("zonewidth", "002")
+        if (datum not in ("001", "1") and "2000" not in datum) or width not in ("002", "2", "3"):
+            return None
+        if values.get("epsg", "").isdigit():
+            return int(values["epsg"]) if int(values["epsg"]) in ALLOWED_SRIDS else None
+        try:
+            cm, easting = float(values["centralmeridian"]), float(values.get("falseeasting", "500000"))
+        except (KeyError, ValueError):
+            return None
+        cm_int = round(cm)
+        if cm_int not in GK3_SRIDS or abs(cm - cm_int) > 1e-9:
+            return None
+        if easting >= 1_000_000:  # 38500000: the zone number (cm / 3) in front of the easting
+            zone = int(easting // 1_000_000)
+            return 4513 + zone - 25 if zone == cm_int // 3 and 4513 + zone - 25 in ALLOWED_SRIDS else None
+        return GK3_SRIDS[cm_int] if easting == 500_000 else None
+    return None
+
+
+def layer_srid(shp: Path, fallback: int | None = None) -> int:
+    """The EPSG code of a layer's .prj, which must be CGCS2000 (geographic or a 3° Gauss-Kruger zone); a
+    layer without a .prj takes `fallback` (the metadata XML's plane) when there is one."""
     prj = shp.with_suffix(".prj")
     if not prj.exists():
-        raise PackageError(f"{shp.name} 缺少 .prj 坐标系文件", f"{shp.name} has no .prj file")
+        if fallback is not None:
+            return fallback
+        raise PackageError(
+            f"{shp.name} 缺少 .prj 坐标系文件，元数据中也没有坐标系",
+            f"{shp.name} has no .prj file and the metadata XML gives no reference system",
+        )
     try:
         epsg = CRS.from_wkt(prj.read_text(errors="replace")).to_epsg(min_confidence=70)
     except CRSError:

@@ -60,6 +60,8 @@ def read_tables(root: Path) -> Rows:
 
 
 def _s(v: Any) -> str:
+    if v.__class__ is str:  # the usual case, first
+        return v.strip()
     return "" if v is None else str(v).strip()
 
 
@@ -75,9 +77,10 @@ def _m(v: Any) -> Decimal | None:
     return None if v in (None, "") else round_m2(v)
 
 
-def check_tables(report: Report, tables: Rows, dkbms: set[str]) -> None:
-    """Code errors and duplicates reject; the rest are findings."""
-    cbf, members, cbht, cbdkxx = (tables.get(n, []) for n in ("CBF", "CBF_JTCY", "CBHT", "CBDKXX"))
+def check_tables(report: Report, tables: Rows, dkbms: set[str] | None) -> None:
+    """Code errors and duplicates reject; the rest are findings. Without `dkbms` (the DK layer's codes),
+    contract parcels are not matched to parcels: `contract_parcels_missing` does that apart."""
+    cbf, members, cbht = (tables.get(n, []) for n in ("CBF", "CBF_JTCY", "CBHT"))
 
     def in_county(code: str) -> None:
         if not code.startswith(report.county):
@@ -105,9 +108,8 @@ def check_tables(report: Report, tables: Rows, dkbms: set[str]) -> None:
     if any(e.get("table") for e in report.code_errors) or any(":" in d for d in report.duplicate_codes):
         report.reject("权属数据表中有编码错误或重复", "the attribute tables hold malformed or duplicate codes")
 
-    report.contract_parcels_missing = sorted(
-        [_s(r.get("DKBM")), _s(r.get("CBHTBM"))] for r in cbdkxx if _s(r.get("DKBM")) not in dkbms
-    )
+    if dkbms is not None:
+        report.contract_parcels_missing = contract_parcels_missing(tables, dkbms)
     with_members = {_s(m.get("CBFBM")) for m in members}
     report.households_without_members = sorted(
         _s(r.get("CBFBM")) for r in cbf if _s(r.get("CBFLX")) in ("", "1") and _s(r.get("CBFBM")) not in with_members
@@ -124,6 +126,13 @@ def check_tables(report: Report, tables: Rows, dkbms: set[str]) -> None:
                 except IdNumberError:
                     failures.append({"table": table, "code": _s(r.get(code_key)), "field": id_key})
     report.id_check_failures = failures  # never the numbers themselves
+
+
+def contract_parcels_missing(tables: Rows, dkbms: set[str]) -> list[list[str]]:
+    """CBDKXX rows naming a parcel that the DK layer does not hold: [DKBM, CBHTBM]."""
+    return sorted(
+        [_s(r.get("DKBM")), _s(r.get("CBHTBM"))] for r in tables.get("CBDKXX", []) if _s(r.get("DKBM")) not in dkbms
+    )
 
 
 def _contractor_attrs(r: dict[str, Any]) -> dict[str, Any]:

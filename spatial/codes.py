@@ -3,6 +3,7 @@
 One function per code: every way into the registry (services, imports, API) calls these.
 """
 
+import operator
 import re
 
 from .errors import CodeError, IdNumberError
@@ -97,7 +98,9 @@ _ID_RE = re.compile(r"^\d{17}[\dX]$")
 
 
 def id_check_char(first17: str) -> str:
-    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+    if len(first17) != 17:
+        raise ValueError("17 digits expected")
+    return _ID_CHECK[sum(map(operator.mul, map(int, first17), _ID_WEIGHTS)) % 11]
 
 
 def validate_resident_id(value: str) -> str:

@@ -115,6 +115,51 @@ def test_missing_shx_wrong_crs_and_unknown_encoding_are_refused(exported):
     assert report.rejected and "编码无法识别" in report.reasons[0]["message"]
 
 
+def test_without_prj_the_metadata_xml_gives_the_crs(exported):
+    for prj in (exported / "矢量数据").glob("*.prj"):
+        prj.unlink()
+    report = package_check(path=exported, progress=lambda m: None)
+    assert not report.rejected, report.reasons
+    assert report.layers["DK"]["srid"] == 4546 and report.overlaps == []  # read in the right plane
+
+    xml = next((exported / "元数据").glob("*.xml"))
+    text = xml.read_text(encoding="utf-8")
+    xml.write_text(text.replace("<datum>001</datum>", "<datum>002</datum>"), encoding="utf-8")  # not CGCS2000
+    report = package_check(path=exported, progress=lambda m: None)
+    assert report.rejected and "元数据中也没有坐标系" in report.reasons[0]["message"]
+
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa">'
+        + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+        + "]><Metadata><refSysInfo><epsg>&i;</epsg></refSysInfo></Metadata>"
+    )
+    xml.write_text(bomb, encoding="utf-8")  # entity expansion: refused, not expanded
+    report = package_check(path=exported, progress=lambda m: None)
+    assert report.rejected and "元数据中也没有坐标系" in report.reasons[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("meridian", "easting", "epsg"),
+    [
+        ("111", "500000", 4546),
+        ("111", "37500000", 4525),
+        ("114", "38500000", 4526),
+        ("111", "38500000", None),
+        ("110.5", "500000", None),
+    ],
+)
+def test_metadata_reference_systems(tmp_path, meridian, easting, epsg):
+    from exchange.package import metadata_srid
+
+    (tmp_path / "元数据").mkdir()
+    (tmp_path / "元数据" / "SL4503262026.xml").write_text(
+        f"<Metadata><refSysInfo><datum>001</datum><centralMeridian>{meridian}</centralMeridian>"
+        f"<falseEasting>{easting}</falseEasting><zoneWidth>002</zoneWidth></refSysInfo></Metadata>",
+        encoding="utf-8",
+    )
+    assert metadata_srid(tmp_path) == epsg
+
+
 def _real_fields_dk(tmp_path: Path, county: str = "450326") -> tuple[Path, list, list[str]]:
     """The 100 Dutch parcels moved into Yongfu's plane as a DK layer of two issuers, with one parcel copied
     2 m east (an overlap), one SCMJ wrong and one parcel with only two of its four sides."""
