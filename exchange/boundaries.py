@@ -14,6 +14,7 @@ and lines link to the parcel versions current when they were written.
 """
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -111,19 +112,27 @@ def read_boundaries(
             )
         return [c for c in listed if c in dkbms]
 
-    if jzd is not None:
-        rows, geoms, info = _read(jzd, plane, meta_srid)
-        merged = 0
+    def features(
+        path: Path, layer: str, number: str, kind: str, zh: str, en: str
+    ) -> Iterator[tuple[dict[str, Any], str, list[str], shapely.Geometry]]:
+        """The layer's features with a usable geometry of `kind` and known parcels; findings for the rest."""
+        rows, geoms, info = _read(path, plane, meta_srid)
+        report.layers[layer] = info
         for row, geom in zip(rows, geoms, strict=True):
-            jzdh = _text(row, "JZDH")
-            known = parcels_of("JZD", jzdh, row)
-            if geom.geom_type == "MultiPoint" and shapely.get_num_geometries(geom) == 1:
+            code = _text(row, number)
+            known = parcels_of(layer, code, row)
+            if geom.geom_type == "Multi" + kind and shapely.get_num_geometries(geom) == 1:
                 geom = shapely.get_geometry(geom, 0)
-            if geom.geom_type != "Point" or geom.is_empty:
-                finding("JZD", jzdh, "没有点位或不是点，未导入", "no point geometry: not imported")
-                continue
-            if not known:
-                continue
+            if geom.geom_type != kind or geom.is_empty:
+                finding(layer, code, zh, en)
+            elif known:
+                yield row, code, known, geom
+
+    if jzd is not None:
+        merged = 0
+        for row, jzdh, known, geom in features(
+            jzd, "JZD", "JZDH", "Point", "没有点位或不是点，未导入", "no point geometry: not imported"
+        ):
             x, y = float(geom.x), float(geom.y)
             key = (known[0][:14], *_mm(x, y))
             if key in out.points:
@@ -141,21 +150,13 @@ def read_boundaries(
                 "dkbm": set(known),
                 "xy": (x, y),
             }
-        report.layers["JZD"] = info | {"points": len(out.points), "merged_copies": merged}
+        report.layers["JZD"] |= {"points": len(out.points), "merged_copies": merged}
 
     if jzx is not None:
-        rows, geoms, info = _read(jzx, plane, meta_srid)
         merged = 0
-        for row, geom in zip(rows, geoms, strict=True):
-            jzxh = _text(row, "JZXH")
-            known = parcels_of("JZX", jzxh, row)
-            if geom.geom_type == "MultiLineString" and shapely.get_num_geometries(geom) == 1:
-                geom = shapely.get_geometry(geom, 0)
-            if geom.geom_type != "LineString" or geom.is_empty:
-                finding("JZX", jzxh, "没有线或不是单一折线，未导入", "not a single line: not imported")
-                continue
-            if not known:
-                continue
+        for row, jzxh, known, geom in features(
+            jzx, "JZX", "JZXH", "LineString", "没有线或不是单一折线，未导入", "not a single line: not imported"
+        ):
             fbfbm = known[0][:14]
             coords = shapely.get_coordinates(geom)
             mm = [_mm(float(x), float(y)) for x, y in coords]
@@ -176,7 +177,7 @@ def read_boundaries(
                 "start": start,
                 "end": end,
             }
-        report.layers["JZX"] = info | {"lines": len(out.lines), "merged_copies": merged}
+        report.layers["JZX"] |= {"lines": len(out.lines), "merged_copies": merged}
     return out
 
 
