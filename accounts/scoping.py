@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "offices.edit": {Role.COUNTY_AGRICULTURE},
     "packages.export": {Role.COUNTY_AGRICULTURE},
     "packages.import": {Role.COUNTY_AGRICULTURE},
+    "imagery.ingest": {Role.COUNTY_AGRICULTURE},
 }
 
 

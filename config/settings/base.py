@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "contracts",
     "exchange",
+    "tiles",
     "frontend_map",
 ]
 
@@ -140,6 +141,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = DATA_DIR / "media"
+IMAGERY_ROOT = Path(env("TIANJIE_IMAGERY_ROOT", str(DATA_DIR / "imagery")))  # the COGs, and MapProxy's caches
 MEDIA_URL = "/media/"
 
 REST_FRAMEWORK = {

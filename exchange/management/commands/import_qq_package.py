@@ -10,7 +10,7 @@ from ...importer import package_check, package_import
 
 
 class Command(BaseCommand):
-    help = "导入确权数据交换包 / Import an NY/T 2539 package: regions, issuers and parcels (tables: not yet)."
+    help = "导入确权数据交换包 / Import an NY/T 2539 package: regions, issuers, parcels, boundaries and tables."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", help="the package folder or a .zip of it")
