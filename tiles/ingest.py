@@ -9,6 +9,7 @@ CRS, or one rasterio cannot read, is refused before anything is written.
 
 import math
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,6 @@ from typing import Any
 import morecantile
 import rasterio
 import shapely
-from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import transaction
 from django.utils.text import slugify
@@ -34,6 +34,7 @@ from spatial.measure import STORAGE_SRID
 from spatial.models import Region
 from spatial.permissions import ensure
 
+from .mapproxy import build_mbtiles, imagery_root, write_config
 from .models import Imagery
 
 ALLOWED_EPSG = {4490, 4326, 3857, *range(4513, 4555), *range(32601, 32661), *range(32701, 32761)}
@@ -46,10 +47,6 @@ Progress = Callable[[str], None]
 
 class ImageryError(DomainError):
     default_code = "imagery_invalid"
-
-
-def imagery_root() -> Path:
-    return Path(getattr(settings, "IMAGERY_ROOT", Path(settings.MEDIA_ROOT) / "imagery"))
 
 
 @dataclass
@@ -154,11 +151,17 @@ def imagery_ingest(
     target = root / f"{slug}.tif"
     with tempfile.TemporaryDirectory(dir=root) as tmp:
         partial = Path(tmp) / target.name
+        tiles = Path(tmp) / f"{slug}.mbtiles"
         progress("转换为 COG（EPSG:3857，含金字塔）/ writing the COG")
         try:
             _cog(path, partial, info.bands)
+            progress("生成瓦片缓存 / writing the tile cache (MBTiles)")
+            build_mbtiles(partial, tiles)
         except RasterioError as exc:
             raise ImageryError(f"转换失败：{exc}", f"conversion failed: {exc}") from None
+        except subprocess.CalledProcessError as exc:
+            detail = (exc.stderr or b"").decode("utf-8", "replace").strip()[:300] or str(exc)
+            raise ImageryError(f"生成瓦片失败：{detail}", f"writing the tiles failed: {detail}") from None
         with transaction.atomic():
             footprint = GEOSGeometry(memoryview(shapely.to_wkb(info.footprint)), srid=STORAGE_SRID)
             if not isinstance(footprint, MultiPolygon):
@@ -187,5 +190,7 @@ def imagery_ingest(
                 data={"name": slug, "source": path.name, "crs": image.source_crs, "size": [info.width, info.height]},
             )
             shutil.move(partial, target)  # last: a failure above leaves no file behind
+            shutil.move(tiles, root / tiles.name)
+            transaction.on_commit(write_config)  # MapProxy reloads its configuration when the file changes
     progress(f"已导入影像 / ingested: {slug}")
     return image

@@ -1,0 +1,119 @@
+"""MapProxy for the imagery: its tile caches, its configuration from the database, its WSGI app.
+
+MapProxy has no GeoTIFF source (STACK.md), so each ingested COG is rendered by GDAL into an MBTiles
+tile cache (`gdal_translate -of MBTILES`, PNG tiles keep the mask's transparency; `gdaladdo` down to the
+zoom where the image fits one tile), and MapProxy serves that cache on the Web Mercator grid: XYZ as
+WMTS REST (`/wmts/{layer}/webmercator/{z}/{x}/{y}.png`), TMS, WMTS KVP and WMS. The configuration file
+is written from the `Imagery` rows after each ingest; the app reloads it when it changes (MapProxy's
+reloader), so no restart is needed.
+
+Partial (the imagery issue continues): the EPSG:4490 grid, the county mosaic layer, seeding as a
+Celery task and the access check in front of the app are not done yet, so the app is not mounted in
+the web server yet.
+"""
+
+import math
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import rasterio
+import yaml
+from django.conf import settings
+
+from .models import Imagery
+
+TILE_PX = 256
+WEBMERCATOR_HALF = 20037508.342789244
+
+
+def imagery_root() -> Path:
+    return Path(settings.IMAGERY_ROOT)
+
+
+def config_path() -> Path:
+    return imagery_root() / "mapproxy.yaml"
+
+
+def native_zoom(cog: Path) -> int:
+    with rasterio.open(cog) as src:
+        res = abs(src.res[0])
+    return max(0, round(math.log2(2 * WEBMERCATOR_HALF / TILE_PX / res)))
+
+
+def _gdal(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise FileNotFoundError(f"{tool} (Debian package gdal-bin) is not installed")
+    return path
+
+
+def build_mbtiles(cog: Path, target: Path) -> None:
+    """The COG's tiles at its native zoom and every zoom down to one tile, as MBTiles (PNG)."""
+    partial = target.with_name(target.stem + ".partial.mbtiles")  # GDAL knows MBTiles by the extension
+    partial.unlink(missing_ok=True)
+    subprocess.run(  # noqa: S603 - fixed arguments, our own paths
+        [_gdal("gdal_translate"), "-q", "-of", "MBTILES", "-co", "TILE_FORMAT=PNG", str(cog), str(partial)],
+        check=True,
+        capture_output=True,
+    )
+    with rasterio.open(cog) as src:  # halvings until the image fits one tile (GDAL refuses smaller)
+        levels = max(0, math.ceil(math.log2(max(src.width, src.height) / TILE_PX)))
+    if levels:
+        factors = [str(2**i) for i in range(1, levels + 1)]
+        subprocess.run(  # noqa: S603
+            [_gdal("gdaladdo"), "-q", "-r", "average", str(partial), *factors], check=True, capture_output=True
+        )
+    os.replace(partial, target)
+
+
+def config() -> dict[str, Any]:
+    layers, caches = [], {}
+    for image in Imagery.objects.order_by("name"):
+        cache = f"{image.name}_cache"
+        layers.append({"name": image.name, "title": image.title, "sources": [cache]})
+        caches[cache] = {
+            "grids": ["webmercator"],
+            "sources": [],
+            "format": "image/png",
+            "cache": {"type": "mbtiles", "filename": str(imagery_root() / f"{image.name}.mbtiles")},
+        }
+    return {
+        "services": {
+            "tms": {"use_grid_names": True},  # TMS rows count from the south; XYZ clients use WMTS REST below
+            "wmts": {"restful": True, "kvp": True},
+            "wms": {
+                "srs": ["EPSG:3857", "EPSG:4490", "EPSG:4326"],
+                "versions": ["1.1.1", "1.3.0"],
+                "md": {"title": "田界 Tianjie imagery"},
+            },
+        },
+        "layers": layers or [{"name": "none", "title": "(no imagery yet)", "sources": []}],
+        "caches": caches,
+        "grids": {"webmercator": {"base": "GLOBAL_WEBMERCATOR", "origin": "sw"}},
+        "globals": {
+            "cache": {"base_dir": str(imagery_root() / "cache"), "lock_dir": str(imagery_root() / "locks")},
+            "image": {"formats": {"image/png": {"transparent": True}}},
+        },
+    }
+
+
+def write_config() -> Path:
+    """Write the configuration atomically (the reloader sees a complete file or the old one)."""
+    path = config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.write_text(yaml.safe_dump(config(), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+def mapproxy_app() -> Any:
+    from mapproxy.wsgiapp import make_wsgi_app
+
+    path = config_path()
+    if not path.exists():
+        write_config()
+    return make_wsgi_app(str(path), reloader=True)

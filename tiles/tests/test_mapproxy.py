@@ -1,0 +1,95 @@
+"""MapProxy, for real and in process, serving an ingested image: tiles equal to the COG's pixels, transparent
+outside it, WMTS capabilities that GDAL's WMTS driver opens."""
+
+import io
+import subprocess
+import threading
+from pathlib import Path
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+import morecantile
+import numpy as np
+import pytest
+import rasterio
+from PIL import Image
+from rasterio.windows import from_bounds
+from werkzeug.test import Client
+
+from tiles.ingest import imagery_ingest
+from tiles.mapproxy import mapproxy_app, native_zoom
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TMS = morecantile.tms.get("WebMercatorQuad")
+
+
+@pytest.fixture
+def served(demo, settings, tmp_path, django_capture_on_commit_callbacks):
+    settings.IMAGERY_ROOT = tmp_path / "imagery"
+    with django_capture_on_commit_callbacks(execute=True):  # the ingest writes MapProxy's config on commit
+        image = imagery_ingest(
+            actor=None, path=FIXTURES / "cogeo.tif", county_code="450326", name="aerial", progress=lambda m: None
+        )
+    return image, settings.IMAGERY_ROOT / image.cog_path, mapproxy_app()
+
+
+def _png(body: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(body)).convert("RGBA"))
+
+
+def test_a_tile_at_native_zoom_has_the_cogs_pixels(served):
+    _image, cog, app = served
+    z = native_zoom(cog)
+    with rasterio.open(cog) as src:
+        cx, cy = (src.bounds.left + src.bounds.right) / 2, (src.bounds.bottom + src.bounds.top) / 2
+        tile = TMS.tile(*TMS.lnglat(cx, cy), z)
+        b = TMS.xy_bounds(tile)
+        window = from_bounds(b.left, b.bottom, b.right, b.top, src.transform)
+        expected = src.read(window=window.round_offsets().round_lengths(), boundless=True)
+        mask = src.dataset_mask(window=window.round_offsets().round_lengths(), boundless=True)
+    resp = Client(app).get(f"/wmts/aerial/webmercator/{z}/{tile.x}/{tile.y}.png")
+    assert resp.status_code == 200 and resp.headers["Content-Type"] == "image/png"
+    got = _png(resp.data)
+    assert got.shape == (256, 256, 4)
+    inside = mask > 0
+    assert inside.sum() > 1000
+    assert np.array_equal(got[..., :3][inside], np.moveaxis(expected, 0, -1)[inside])  # lossless
+    assert np.all(got[..., 3][inside] == 255)
+
+
+def test_outside_the_image_a_tile_is_transparent_not_an_error(served):
+    _image, cog, app = served
+    z = native_zoom(cog)
+    far = TMS.tile(108.9, 24.9, z)  # Yongfu, far from the sample image (Korea)
+    resp = Client(app).get(f"/wmts/aerial/webmercator/{z}/{far.x}/{far.y}.png")
+    assert resp.status_code == 200
+    assert np.all(_png(resp.data)[..., 3] == 0)
+
+
+def test_lower_zooms_come_from_the_overviews(served):
+    _image, cog, app = served
+    with rasterio.open(cog) as src:
+        lon, lat = TMS.lnglat((src.bounds.left + src.bounds.right) / 2, (src.bounds.bottom + src.bounds.top) / 2)
+    tile = TMS.tile(lon, lat, native_zoom(cog) - 2)
+    got = _png(Client(app).get(f"/wmts/aerial/webmercator/{tile.z}/{tile.x}/{tile.y}.png").data)
+    assert (got[..., 3] == 255).sum() > 100  # some of the image, shrunk
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_gdal_opens_the_wmts(served):
+    _image, _cog, app = served
+    server = make_server("127.0.0.1", 0, app, handler_class=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/wmts/1.0.0/WMTSCapabilities.xml"
+        out = subprocess.run(
+            ["gdalinfo", f"WMTS:{url},layer=aerial"], capture_output=True, text=True, timeout=60, check=False
+        )
+    finally:
+        server.shutdown()
+    assert out.returncode == 0, out.stderr
+    assert "Driver: WMTS" in out.stdout and "Band 4" in out.stdout  # RGBA
