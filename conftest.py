@@ -32,6 +32,23 @@ def demo(db) -> Demo:  # noqa: ANN001
 
 
 @pytest.fixture
+def keep_test_connection(monkeypatch):  # noqa: ANN001, ANN201
+    """For tests that call config.wsgi.application: as Django's test client does, keep the test's
+    transaction alive through the request's connection hygiene."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    import config.wsgi as wsgi
+
+    monkeypatch.setattr(wsgi, "close_old_connections", lambda: None)
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
 def login(client):  # noqa: ANN001, ANN201
     """Log the test client in as one of the demo users."""
     from accounts.models import User

@@ -12,5 +12,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("spatial.urls")),
     path("", include("exchange.urls")),
+    path("", include("tiles.urls")),
     path("", include("frontend_map.urls")),
 ]

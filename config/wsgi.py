@@ -3,7 +3,8 @@
 Tile requests from a session whose scope this worker already knows (accounts.selectors, 30 s) are
 answered here without Django's middleware stack: the same answer (spatial.tiles.tile_answer), at a
 fraction of the overhead. Everything else, and every first request of a session, goes to Django.
-MapProxy is mounted beside Django in a later issue.
+Imagery (/imagery/…, MapProxy) takes the same lean path: a known session, or public layers only, goes
+straight to MapProxy after the access check (tiles.access); anything else goes through Django's view.
 """
 
 import os
@@ -23,6 +24,9 @@ from django.db import close_old_connections  # noqa: E402
 
 from accounts.selectors import tile_scope_known  # noqa: E402
 from spatial.tiles import tile_answer  # noqa: E402
+from tiles.access import access_allowed, requested_layers  # noqa: E402
+from tiles.views import PREFIX as IMAGERY  # noqa: E402
+from tiles.views import call_mapproxy, mapproxy_environ  # noqa: E402
 
 _TILE = re.compile(r"^/tiles/(parcels|regions)/(\d{1,2})/(\d{1,8})/(\d{1,8})\.mvt$")
 _REASONS = {200: "OK", 304: "Not Modified", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}
@@ -39,7 +43,23 @@ def _session_key(environ: dict[str, Any]) -> str | None:
     return morsel.value if morsel else None
 
 
+def _imagery(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes] | None:
+    """MapProxy directly, when the access check needs no database; None: let Django decide."""
+    layers = requested_layers(environ.get("PATH_INFO", "")[len(IMAGERY) :], environ.get("QUERY_STRING", ""))
+    prefixes = tile_scope_known(_session_key(environ))
+    if not access_allowed(prefixes, layers):
+        return None  # Django resolves the session (or token) and answers, 401/404 included
+    status, headers, body = call_mapproxy(mapproxy_environ(environ))
+    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    start_response(f"{status} {_REASONS.get(status, '')}", [*headers, ("Content-Length", str(len(body)))])
+    return [b"" if environ.get("REQUEST_METHOD") == "HEAD" else body]
+
+
 def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    if environ.get("PATH_INFO", "").startswith(IMAGERY + "/") and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        answered = _imagery(environ, start_response)
+        if answered is not None:
+            return answered
     m = _TILE.match(environ.get("PATH_INFO", ""))
     if m and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
         prefixes = tile_scope_known(_session_key(environ))

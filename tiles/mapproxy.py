@@ -7,9 +7,8 @@ WMTS REST (`/wmts/{layer}/webmercator/{z}/{x}/{y}.png`), TMS, WMTS KVP and WMS. 
 is written from the `Imagery` rows after each ingest; the app reloads it when it changes (MapProxy's
 reloader), so no restart is needed.
 
-Partial (the imagery issue continues): the EPSG:4490 grid, the county mosaic layer, seeding as a
-Celery task and the access check in front of the app are not done yet, so the app is not mounted in
-the web server yet.
+Mounted at /imagery/ behind the access check (tiles.access, tiles.views, config/wsgi.py). Partial (the
+imagery issue continues): the EPSG:4490 grid, the county mosaic layer and seeding as a Celery task.
 """
 
 import math
@@ -23,6 +22,7 @@ import rasterio
 import yaml
 from django.conf import settings
 
+from .access import write_layer_table
 from .models import Imagery
 
 TILE_PX = 256
@@ -101,7 +101,14 @@ def config() -> dict[str, Any]:
 
 
 def write_config() -> Path:
-    """Write the configuration atomically (the reloader sees a complete file or the old one)."""
+    """Write the configuration atomically (the reloader sees a complete file or the old one), and the
+    table of layers the access check reads."""
+    write_layer_table(
+        {
+            name: (county, public)
+            for name, county, public in Imagery.objects.values_list("name", "county__code", "public")
+        }
+    )
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
@@ -110,10 +117,18 @@ def write_config() -> Path:
     return path
 
 
+_app: Any = None
+
+
 def mapproxy_app() -> Any:
+    """MapProxy's WSGI app for this process (created on first use; it reloads its configuration itself)."""
+    global _app
     from mapproxy.wsgiapp import make_wsgi_app
 
     path = config_path()
     if not path.exists():
         write_config()
-    return make_wsgi_app(str(path), reloader=True)
+    if _app is None or getattr(_app, "_tianjie_config", None) != str(path):
+        _app = make_wsgi_app(str(path), reloader=True)
+        _app._tianjie_config = str(path)  # a test may point IMAGERY_ROOT elsewhere
+    return _app

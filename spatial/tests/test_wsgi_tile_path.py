@@ -11,17 +11,8 @@ from spatial.models import Parcel
 
 
 @pytest.fixture(autouse=True)
-def keep_test_connection(monkeypatch):
-    """As Django's test client does: the test's transaction must survive the request's connection hygiene."""
-    from django.core import signals
-    from django.db import close_old_connections
-
-    monkeypatch.setattr(wsgi, "close_old_connections", lambda: None)
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+def _connection_kept(keep_test_connection):
+    return keep_test_connection
 
 
 def _call(path: str, cookie: str | None) -> tuple[str, dict, bytes]:
