@@ -4,21 +4,33 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from pyproj import CRS
 
 from accounts.scoping import active_offices, scope_prefixes
+from spatial.models import CountySettings
 from spatial.selectors import region_extent
+from tiles.selectors import imagery_visible
 
 
 @login_required
 def map_page(request: HttpRequest) -> HttpResponse:
     offices = active_offices(request.user)
     bbox = region_extent(codes=[o.scope_code for o in offices])
+    county = CountySettings.objects.filter(region__code__in={o.scope_code[:6] for o in offices}).first()
+    plane = None
+    if county is not None:  # the county's Gauss-Kruger zone, for the cursor position (proj4 in the browser)
+        plane = {"epsg": county.measure_srid, "proj4": CRS.from_epsg(county.measure_srid).to_proj4()}
     return render(
         request,
         "frontend_map/map.html",
         {
             "offices": offices,
             "can_import": bool(scope_prefixes(request.user, "packages.import")),
-            "map_config": {"bbox": bbox, "parcelMinZoom": settings.TIANJIE_PARCEL_MIN_ZOOM},
+            "map_config": {
+                "bbox": bbox,
+                "parcelMinZoom": settings.TIANJIE_PARCEL_MIN_ZOOM,
+                "imagery": imagery_visible(request.user),
+                "plane": plane,
+            },
         },
     )

@@ -140,3 +140,63 @@ def test_search_by_last_five_digits_zooms_to_the_parcel(browser, server, django_
         page.wait_for_selector("#panel li")
         assert page.locator("#panel li").count() == same_last5
     page.close()
+
+
+@pytest.fixture(scope="module")
+def imagery_layer(server, django_db_blocker, tmp_path_factory):
+    """An ingested image, committed before the test's transaction so that the live server sees it."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from tiles.ingest import imagery_ingest
+    from tiles.models import Imagery
+
+    before = settings.IMAGERY_ROOT
+    settings.IMAGERY_ROOT = tmp_path_factory.mktemp("imagery")  # the live server runs in this process
+    sample = Path(__file__).resolve().parent.parent / "tiles" / "tests" / "fixtures" / "cogeo.tif"
+    with django_db_blocker.unblock():
+        image = imagery_ingest(
+            actor=None,
+            path=sample,
+            county_code="450326",
+            name="browser-aerial",
+            title="测试影像",
+            progress=lambda m: None,
+        )
+    yield image
+    with django_db_blocker.unblock():
+        Imagery.objects.filter(pk=image.pk).delete()
+    settings.IMAGERY_ROOT = before
+
+
+def test_imagery_shows_under_the_parcels_and_the_cursor_reads_in_the_county_plane(browser, server, imagery_layer):
+    from pyproj import Transformer
+
+    image = imagery_layer
+    page = _log_in(browser, server, "township")
+    statuses = []
+    page.on("response", lambda r: statuses.append(r.status) if "/imagery/wmts/browser-aerial/" in r.url else None)
+    (x0, y0, x1, y1) = image.footprint.extent
+    page.evaluate(
+        "([lat, lon]) => { tianjieMap.setView([lat, lon], 17, {animate: false}); }", [(y0 + y1) / 2, (x0 + x1) / 2]
+    )
+    page.wait_for_load_state("networkidle")
+    assert statuses and all(s == 200 for s in statuses), statuses
+    assert page.locator(".imagery-layer img.leaflet-tile-loaded").count() > 0
+    assert "测试影像" in page.text_content(".leaflet-control-layers")  # the (collapsed) layer switcher
+    page.fill("#imagery-opacity", "40")
+    page.dispatch_event("#imagery-opacity", "input")
+    assert page.evaluate("getComputedStyle(document.querySelector('.imagery-layer')).opacity") == "0.4"
+
+    # The cursor over Yongfu, in CGCS2000 and EPSG:4546, as pyproj computes it.
+    page.evaluate("() => { tianjieMap.setView([24.98, 109.98], 14, {animate: false}); }")
+    box = page.locator("#map").bounding_box()
+    page.mouse.move(box["x"] + 400, box["y"] + 300)
+    lat, lon = page.evaluate(
+        "() => { const p = tianjieMap.containerPointToLatLng([400, 300]); return [p.lat, p.lng]; }"
+    )
+    text = page.inner_text("#cursor-position")
+    east, north = Transformer.from_crs(4490, 4546, always_xy=True).transform(lon, lat)
+    assert f"{lon:.6f}" in text and f"X(北) {north:.2f}" in text and f"Y(东) {east:.2f}" in text, text
+    page.close()

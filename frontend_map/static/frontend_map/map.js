@@ -48,7 +48,55 @@
   parcels.on("tileerror", () => status("部分图块加载失败，请检查登录状态 / Some tiles failed to load; check you are logged in", true));
   parcels.on("load", () => status(""));
 
-  L.control.layers(null, {"地块 Parcels": parcels, "行政界线 Boundaries": regions}, {collapsed: true, position: "topleft"}).addTo(map);
+  // Imagery 影像 (MapProxy at /imagery/, checked per layer): base layers under the parcels.
+  map.createPane("imagery");
+  map.getPane("imagery").style.zIndex = 150;  // below the tile pane (200) where the vector grids draw
+  const bases = {"无影像 No imagery": L.layerGroup()};
+  (cfg.imagery || []).forEach((im) => {
+    bases[im.title] = L.tileLayer(im.url, {
+      pane: "imagery", bounds: im.bounds, maxNativeZoom: im.maxNativeZoom, maxZoom: 20, className: "imagery-layer",
+    });
+  });
+  let activeBase = Object.values(bases)[cfg.imagery && cfg.imagery.length ? 1 : 0];
+  activeBase.addTo(map);
+  map.on("baselayerchange", (e) => { activeBase = e.layer; if (activeBase.setOpacity) activeBase.setOpacity(opacity.value / 100); });
+  L.control.layers(bases, {"地块 Parcels": parcels, "行政界线 Boundaries": regions}, {collapsed: true, position: "topleft"}).addTo(map);
+
+  const opacity = L.DomUtil.create("input");
+  const OpacityControl = L.Control.extend({
+    onAdd() {
+      const box = L.DomUtil.create("label", "leaflet-bar opacity-control");
+      box.innerHTML = "影像透明度 <span class=\"en\">Imagery</span> ";
+      Object.assign(opacity, {type: "range", min: 0, max: 100, value: 100, id: "imagery-opacity"});
+      opacity.setAttribute("aria-label", "影像不透明度 Imagery opacity");
+      box.appendChild(opacity);
+      L.DomEvent.disableClickPropagation(box);
+      opacity.addEventListener("input", () => { if (activeBase.setOpacity) activeBase.setOpacity(opacity.value / 100); });
+      return box;
+    },
+  });
+  if (cfg.imagery && cfg.imagery.length) new OpacityControl({position: "bottomleft"}).addTo(map);
+
+  // The cursor in CGCS2000: longitude/latitude, and easting/northing in the county's Gauss-Kruger zone.
+  const PositionControl = L.Control.extend({
+    onAdd() {
+      const box = L.DomUtil.create("div", "leaflet-bar position-control");
+      box.id = "cursor-position";
+      box.textContent = "CGCS2000";
+      return box;
+    },
+  });
+  new PositionControl({position: "bottomright"}).addTo(map);
+  const toPlane = cfg.plane && window.proj4 ? proj4("+proj=longlat +ellps=GRS80 +no_defs", cfg.plane.proj4) : null;
+  map.on("mousemove", (e) => {
+    const lon = e.latlng.lng, lat = e.latlng.lat;
+    let text = `经度 ${lon.toFixed(6)}° 纬度 ${lat.toFixed(6)}°`;
+    if (toPlane) {
+      const [x, y] = toPlane.forward([lon, lat]);
+      text += ` · X(北) ${y.toFixed(2)} Y(东) ${x.toFixed(2)} (EPSG:${cfg.plane.epsg})`;
+    }
+    document.getElementById("cursor-position").textContent = text;
+  });
 
   let highlight = null;
   function showCard(card) {
