@@ -185,6 +185,7 @@ def test_imagery_shows_under_the_parcels_and_the_cursor_reads_in_the_county_plan
     assert statuses and all(s == 200 for s in statuses), statuses
     assert page.locator(".imagery-layer img.leaflet-tile-loaded").count() > 0
     assert "测试影像" in page.text_content(".leaflet-control-layers")  # the (collapsed) layer switcher
+    page.screenshot(path=str(os.environ.get("TIANJIE_IMAGERY_SCREENSHOT", "/tmp/tianjie-imagery.png")))
     page.fill("#imagery-opacity", "40")
     page.dispatch_event("#imagery-opacity", "input")
     assert page.evaluate("getComputedStyle(document.querySelector('.imagery-layer')).opacity") == "0.4"

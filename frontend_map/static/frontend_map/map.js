@@ -66,7 +66,7 @@
   const OpacityControl = L.Control.extend({
     onAdd() {
       const box = L.DomUtil.create("label", "leaflet-bar opacity-control");
-      box.innerHTML = "影像透明度 <span class=\"en\">Imagery</span> ";
+      box.innerHTML = "影像不透明度 <span class=\"en\">Imagery opacity</span> ";
       Object.assign(opacity, {type: "range", min: 0, max: 100, value: 100, id: "imagery-opacity"});
       opacity.setAttribute("aria-label", "影像不透明度 Imagery opacity");
       box.appendChild(opacity);
