@@ -5,10 +5,12 @@ tile cache (`gdal_translate -of MBTILES`, PNG tiles keep the mask's transparency
 zoom where the image fits one tile), and MapProxy serves that cache on the Web Mercator grid: XYZ as
 WMTS REST (`/wmts/{layer}/webmercator/{z}/{x}/{y}.png`), TMS, WMTS KVP and WMS. The configuration file
 is written from the `Imagery` rows after each ingest; the app reloads it when it changes (MapProxy's
-reloader), so no restart is needed.
+reloader), so no restart is needed. Each layer is also on a CGCS2000 (EPSG:4490) grid like Tianditu's,
+reprojected by MapProxy from the Web Mercator tiles and cached on disk; WMS 1.3.0 in EPSG:4490 takes
+latitude first.
 
 Mounted at /imagery/ behind the access check (tiles.access, tiles.views, config/wsgi.py). Partial (the
-imagery issue continues): the EPSG:4490 grid, the county mosaic layer and seeding as a Celery task.
+imagery issue continues): the county mosaic layer and seeding as a Celery task.
 """
 
 import math
@@ -72,13 +74,19 @@ def build_mbtiles(cog: Path, target: Path) -> None:
 def config() -> dict[str, Any]:
     layers, caches = [], {}
     for image in Imagery.objects.order_by("name"):
-        cache = f"{image.name}_cache"
-        layers.append({"name": image.name, "title": image.title, "sources": [cache]})
+        cache, geodetic = f"{image.name}_cache", f"{image.name}_4490"
+        layers.append({"name": image.name, "title": image.title, "sources": [cache], "tile_sources": [cache, geodetic]})
         caches[cache] = {
             "grids": ["webmercator"],
             "sources": [],
             "format": "image/png",
             "cache": {"type": "mbtiles", "filename": str(imagery_root() / f"{image.name}.mbtiles")},
+        }
+        caches[geodetic] = {  # reprojected by MapProxy from the Web Mercator tiles, cached on disk
+            "grids": ["cgcs2000"],
+            "sources": [cache],
+            "format": "image/png",
+            "cache": {"type": "file", "directory_layout": "tms"},
         }
     return {
         "services": {
@@ -92,8 +100,22 @@ def config() -> dict[str, Any]:
         },
         "layers": layers or [{"name": "none", "title": "(no imagery yet)", "sources": []}],
         "caches": caches,
-        "grids": {"webmercator": {"base": "GLOBAL_WEBMERCATOR", "origin": "sw"}},
+        "grids": {
+            "webmercator": {"base": "GLOBAL_WEBMERCATOR", "origin": "sw"},
+            # CGCS2000 geographic like Tianditu's "c" tiles: level 0 is 2 x 1 tiles of 0.703125 deg/px
+            # (Tianditu's level 1), each next level halves the resolution; rows from the north.
+            "cgcs2000": {
+                "srs": "EPSG:4490",
+                "bbox": [-180, -90, 180, 90],
+                "bbox_srs": "EPSG:4490",
+                "origin": "nw",
+                "min_res": 0.703125,
+                "num_levels": 20,
+                "tile_size": [TILE_PX, TILE_PX],
+            },
+        },
         "globals": {
+            "srs": {"axis_order_ne": ["EPSG:4490", "EPSG:4326"]},  # WMS 1.3.0: latitude first
             "cache": {"base_dir": str(imagery_root() / "cache"), "lock_dir": str(imagery_root() / "locks")},
             "image": {"formats": {"image/png": {"transparent": True}}},
         },

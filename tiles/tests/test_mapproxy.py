@@ -93,3 +93,38 @@ def test_gdal_opens_the_wmts(served):
         server.shutdown()
     assert out.returncode == 0, out.stderr
     assert "Driver: WMTS" in out.stdout and "Band 4" in out.stdout  # RGBA
+
+
+def _image_lonlat(image):
+    x0, y0, x1, y1 = image.footprint.extent
+    return x0, y0, x1, y1
+
+
+def test_wms_in_cgcs2000_takes_latitude_first_in_1_3_0(served):
+    image, _cog, app = served
+    x0, y0, x1, y1 = _image_lonlat(image)
+    common = "SERVICE=WMS&REQUEST=GetMap&LAYERS=aerial&STYLES=&FORMAT=image/png&TRANSPARENT=true&WIDTH=256&HEIGHT=256"
+    right = Client(app).get(f"/service?{common}&VERSION=1.3.0&CRS=EPSG:4490&BBOX={y0},{x0},{y1},{x1}")
+    old = Client(app).get(f"/service?{common}&VERSION=1.1.1&SRS=EPSG:4490&BBOX={x0},{y0},{x1},{y1}")
+    swapped = Client(app).get(f"/service?{common}&VERSION=1.3.0&CRS=EPSG:4490&BBOX={x0},{y0},{x1},{y1}")
+    for resp in (right, old):
+        assert resp.status_code == 200 and resp.headers["Content-Type"] == "image/png"
+        assert (_png(resp.data)[..., 3] == 255).mean() > 0.9  # the image fills the requested box
+    if swapped.headers["Content-Type"] == "image/png":  # lon/lat read as lat/lon: somewhere else (or refused)
+        assert (_png(swapped.data)[..., 3] == 255).mean() < 0.01
+    else:
+        assert b"ServiceException" in swapped.data
+
+
+def test_tiles_on_the_cgcs2000_grid(served):
+    image, _cog, app = served
+    x0, y0, x1, y1 = _image_lonlat(image)
+    lon, lat, z = (x0 + x1) / 2, (y0 + y1) / 2, 16  # ~1.2 m/px: from Web Mercator tiles the cache holds
+    span = 256 * 0.703125 / 2**z  # degrees per tile at level z (level 0: 2 x 1 tiles over the world)
+    x, y = int((lon + 180) // span), int((90 - lat) // span)
+    resp = Client(app).get(f"/wmts/aerial/cgcs2000/{z}/{x}/{y}.png")
+    assert resp.status_code == 200
+    alpha = _png(resp.data)[..., 3]
+    assert 0 < (alpha == 255).sum() < alpha.size  # the image, reprojected, inside a transparent tile
+    caps = Client(app).get("/wmts/1.0.0/WMTSCapabilities.xml").data.decode()
+    assert "<ows:Identifier>cgcs2000</ows:Identifier>" in caps and "EPSG:4490</ows:SupportedCRS>" in caps
