@@ -16,10 +16,12 @@ imagery issue continues): the county mosaic layer and seeding as a Celery task.
 import math
 import os
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import morecantile
 import rasterio
 import yaml
 from django.conf import settings
@@ -28,6 +30,8 @@ from .access import write_layer_table
 from .models import Imagery
 
 TILE_PX = 256
+MIN_ZOOM = 8  # the lowest zoom with imagery tiles: a prefecture on one screen
+TMS = morecantile.tms.get("WebMercatorQuad")
 WEBMERCATOR_HALF = 20037508.342789244
 
 
@@ -68,7 +72,31 @@ def build_mbtiles(cog: Path, target: Path) -> None:
         subprocess.run(  # noqa: S603
             [_gdal("gdaladdo"), "-q", "-r", "average", str(partial), *factors], check=True, capture_output=True
         )
+    _low_zooms(cog, partial)
     os.replace(partial, target)
+
+
+def _low_zooms(cog: Path, mbtiles: Path) -> None:
+    """Tiles from the zoom where the image fits one tile down to MIN_ZOOM, rendered with rio-tiler from the
+    COG's overviews (GDAL's MBTiles driver makes no overview smaller than a tile, so a county-wide view
+    would show nothing). A handful of tiles per level: the image covers one to four of them."""
+    from rasterio.crs import CRS
+    from rio_tiler.io import Reader
+
+    with sqlite3.connect(mbtiles) as con:
+        lowest = con.execute("SELECT min(zoom_level) FROM tiles").fetchone()[0]
+        if lowest is None:
+            return
+        with Reader(str(cog)) as reader:
+            bounds = reader.get_geographic_bounds(CRS.from_epsg(4326))
+            for z in range(lowest - 1, MIN_ZOOM - 1, -1):
+                for t in TMS.tiles(bounds[0], bounds[1], bounds[2], bounds[3], zooms=[z]):
+                    png = reader.tile(t.x, t.y, t.z, tilesize=TILE_PX).render(img_format="PNG")
+                    con.execute(
+                        "INSERT OR REPLACE INTO tiles (zoom_level, tile_column, tile_row, tile_data) VALUES (?,?,?,?)",
+                        (z, t.x, 2**z - 1 - t.y, png),  # MBTiles rows count from the south
+                    )
+        con.execute("UPDATE metadata SET value = ? WHERE name = 'minzoom'", [str(min(MIN_ZOOM, lowest))])
 
 
 def config() -> dict[str, Any]:

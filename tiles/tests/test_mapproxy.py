@@ -69,9 +69,10 @@ def test_lower_zooms_come_from_the_overviews(served):
     _image, cog, app = served
     with rasterio.open(cog) as src:
         lon, lat = TMS.lnglat((src.bounds.left + src.bounds.right) / 2, (src.bounds.bottom + src.bounds.top) / 2)
-    tile = TMS.tile(lon, lat, native_zoom(cog) - 2)
-    got = _png(Client(app).get(f"/wmts/aerial/webmercator/{tile.z}/{tile.x}/{tile.y}.png").data)
-    assert (got[..., 3] == 255).sum() > 100  # some of the image, shrunk
+    for z in (native_zoom(cog) - 2, 12, 9):  # GDAL's overviews; then rio-tiler's tiles down to county view
+        tile = TMS.tile(lon, lat, z)
+        got = _png(Client(app).get(f"/wmts/aerial/webmercator/{tile.z}/{tile.x}/{tile.y}.png").data)
+        assert (got[..., 3] > 0).sum() >= 1, z  # the image, shrunk (at z9 it is two pixels across)
 
 
 class _Quiet(WSGIRequestHandler):
@@ -119,7 +120,7 @@ def test_wms_in_cgcs2000_takes_latitude_first_in_1_3_0(served):
 def test_tiles_on_the_cgcs2000_grid(served):
     image, _cog, app = served
     x0, y0, x1, y1 = _image_lonlat(image)
-    lon, lat, z = (x0 + x1) / 2, (y0 + y1) / 2, 16  # ~1.2 m/px: from Web Mercator tiles the cache holds
+    lon, lat, z = (x0 + x1) / 2, (y0 + y1) / 2, 14
     span = 256 * 0.703125 / 2**z  # degrees per tile at level z (level 0: 2 x 1 tiles over the world)
     x, y = int((lon + 180) // span), int((90 - lat) // span)
     resp = Client(app).get(f"/wmts/aerial/cgcs2000/{z}/{x}/{y}.png")
