@@ -10,7 +10,7 @@ reprojected by MapProxy from the Web Mercator tiles and cached on disk; WMS 1.3.
 latitude first.
 
 Mounted at /imagery/ behind the access check (tiles.access, tiles.views, config/wsgi.py). Partial (the
-imagery issue continues): the county mosaic layer and seeding as a Celery task.
+imagery issue continues): seeding as a Celery task.
 """
 
 import math
@@ -18,6 +18,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import morecantile
 import rasterio
 import yaml
 from django.conf import settings
+from django.db.models import F
 
 from .access import write_layer_table
 from .models import Imagery
@@ -99,6 +101,15 @@ def _low_zooms(cog: Path, mbtiles: Path) -> None:
         con.execute("UPDATE metadata SET value = ? WHERE name = 'minzoom'", [str(min(MIN_ZOOM, lowest))])
 
 
+def mosaics() -> dict[str, list[str]]:
+    """County code → its layers, oldest first (MapProxy draws later sources over earlier ones)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    images = Imagery.objects.select_related("county").order_by(F("acquired_on").asc(nulls_first=True), "name")
+    for image in images:
+        out[image.county.code].append(image.name)
+    return dict(out)
+
+
 def config() -> dict[str, Any]:
     layers, caches = [], {}
     for image in Imagery.objects.order_by("name"):
@@ -116,6 +127,16 @@ def config() -> dict[str, Any]:
             "format": "image/png",
             "cache": {"type": "file", "directory_layout": "tms"},
         }
+    # One mosaic layer per county: its images, the newest drawn over the older ones.
+    for county, names in mosaics().items():
+        mosaic = f"{county}-mosaic"
+        caches[f"{mosaic}_cache"] = {
+            "grids": ["webmercator", "cgcs2000"],
+            "sources": [f"{n}_cache" for n in names],
+            "format": "image/png",
+            "cache": {"type": "file", "directory_layout": "tms"},
+        }
+        layers.append({"name": mosaic, "title": f"{county} 影像镶嵌 mosaic", "sources": [f"{mosaic}_cache"]})
     return {
         "services": {
             "tms": {"use_grid_names": True},  # TMS rows count from the south; XYZ clients use WMTS REST below
@@ -153,12 +174,10 @@ def config() -> dict[str, Any]:
 def write_config() -> Path:
     """Write the configuration atomically (the reloader sees a complete file or the old one), and the
     table of layers the access check reads."""
-    write_layer_table(
-        {
-            name: (county, public)
-            for name, county, public in Imagery.objects.values_list("name", "county__code", "public")
-        }
-    )
+    rows = Imagery.objects.values_list("name", "county__code", "public")
+    table = {name: (county, public) for name, county, public in rows}
+    table |= {f"{county}-mosaic": (county, False) for county in mosaics()}
+    write_layer_table(table)
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")

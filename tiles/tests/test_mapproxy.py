@@ -129,3 +129,23 @@ def test_tiles_on_the_cgcs2000_grid(served):
     assert 0 < (alpha == 255).sum() < alpha.size  # the image, reprojected, inside a transparent tile
     caps = Client(app).get("/wmts/1.0.0/WMTSCapabilities.xml").data.decode()
     assert "<ows:Identifier>cgcs2000</ows:Identifier>" in caps and "EPSG:4490</ows:SupportedCRS>" in caps
+
+
+def test_the_county_mosaic_holds_each_of_its_images(served, django_capture_on_commit_callbacks):
+    from tiles.access import layer_table
+
+    image, cog, _app = served
+    with django_capture_on_commit_callbacks(execute=True):
+        landsat = imagery_ingest(
+            actor=None, path=FIXTURES / "RGB.byte.tif", county_code="450326", name="landsat", progress=lambda m: None
+        )
+    client = Client(mapproxy_app())
+    for layer, z in ((image, native_zoom(cog)), (landsat, native_zoom(cog.parent / landsat.cog_path))):
+        x0, y0, x1, y1 = layer.footprint.extent
+        tile = TMS.tile((x0 + x1) / 2, (y0 + y1) / 2, z)
+        own = client.get(f"/wmts/{layer.name}/webmercator/{z}/{tile.x}/{tile.y}.png")
+        mosaic = client.get(f"/wmts/450326-mosaic/webmercator/{z}/{tile.x}/{tile.y}.png")
+        assert mosaic.status_code == 200
+        assert np.array_equal(_png(mosaic.data), _png(own.data)), layer.name  # the images do not overlap
+        assert (_png(own.data)[..., 3] == 255).sum() > 100
+    assert layer_table()["450326-mosaic"] == ("450326", False)  # for the county's users only
