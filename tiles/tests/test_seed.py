@@ -1,0 +1,75 @@
+"""Seeding the CGCS2000 grid of a layer over a region, with MapProxy's seeder."""
+
+from pathlib import Path
+
+import pytest
+from django.contrib.gis.geos import MultiPolygon, Polygon
+
+from accounts.models import User
+from audit.models import AuditEvent
+from spatial import services as spatial_services
+from spatial.errors import PermissionDeniedError
+from spatial.models import Region
+from tiles.ingest import imagery_ingest
+from tiles.seed import SeedError, imagery_seed
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def aerial(demo, settings, tmp_path, django_capture_on_commit_callbacks):
+    settings.IMAGERY_ROOT = tmp_path / "imagery"
+    with django_capture_on_commit_callbacks(execute=True):
+        image = imagery_ingest(
+            actor=None, path=FIXTURES / "cogeo.tif", county_code="450326", name="aerial", progress=lambda m: None
+        )
+    # A village of the demo county drawn around the sample image (which lies in Korea), to seed over.
+    outline = MultiPolygon(Polygon.from_bbox(image.footprint.extent), srid=4490)
+    spatial_services.region_create(
+        actor=None,
+        code="450326100299",
+        name="影像村",
+        level="village",
+        parent=Region.objects.get(code="450326100"),
+        outline=outline,
+    )
+    return image
+
+
+def _span(z: int) -> float:
+    return 256 * 0.703125 / 2**z
+
+
+def test_seeding_writes_the_tiles_of_the_region_and_reports_progress(aerial, settings):
+    seen: list[float] = []
+    imagery_seed(actor=None, layer="aerial", region_code="450326100299", zoom_from=13, zoom_to=15, progress=seen.append)
+    assert seen and seen[-1] == 1.0
+    x0, y0, x1, y1 = aerial.footprint.extent
+    expected = {  # the grid's tiles meeting the region's box, from the grid's definition (rows from the north)
+        (z, x, y)
+        for z in range(13, 16)
+        for x in range(int((x0 + 180) // _span(z)), int((x1 + 180) // _span(z)) + 1)
+        for y in range(int((90 - y1) // _span(z)), int((90 - y0) // _span(z)) + 1)
+    }
+    cache = Path(settings.IMAGERY_ROOT) / "cache" / "aerial_4490_EPSG4490"
+    written = {tuple(int(p) for p in f.with_suffix("").relative_to(cache).parts) for f in cache.rglob("*.png")}
+    assert expected <= written  # MapProxy renders whole 4 x 4 metatiles: their neighbours come too
+    assert {z for z, _, _ in written} == {13, 14, 15}
+    assert AuditEvent.objects.filter(action="imagery.seeded", subject_id="aerial").exists()
+
+
+def test_seeding_is_for_the_county_bureau_and_checks_its_input(aerial):
+    with pytest.raises(PermissionDeniedError):
+        imagery_seed(
+            actor=User.objects.get(username="township"),
+            layer="aerial",
+            region_code="450326100299",
+            zoom_from=13,
+            zoom_to=13,
+        )
+    with pytest.raises(SeedError, match="已全部生成"):
+        imagery_seed(
+            actor=None, layer="aerial", region_code="450326100299", zoom_from=13, zoom_to=13, grid="webmercator"
+        )
+    with pytest.raises(SeedError, match="级别范围"):
+        imagery_seed(actor=None, layer="aerial", region_code="450326100299", zoom_from=15, zoom_to=13)
