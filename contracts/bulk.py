@@ -1,6 +1,31 @@
 """Column lists for loading the registry's people and contract tables with COPY (spatial.bulk.copy_rows),
 shared by the demo generator and the package importer so that both write rows in one order."""
 
+CONTRACTOR_COLUMNS = [
+    "id",
+    "version",
+    "valid_from",
+    "valid_to",
+    "status",
+    "cbfbm",
+    "issuer_id",
+    "cbflx",
+    "name",
+    "id_type",
+    "id_number",
+    "id_number_hash",
+    "address",
+    "postcode",
+    "phone",
+    "member_count",
+    "survey_date",
+    "surveyor",
+    "survey_notes",
+    "publicity_notes",
+    "publicity_recorder",
+    "publicity_review_date",
+    "publicity_reviewer",
+]
 MEMBER_COLUMNS = [
     "id",
     "contractor_id",

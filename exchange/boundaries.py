@@ -14,7 +14,7 @@ and lines link to the parcel versions current when they were written.
 """
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -77,7 +77,7 @@ def _coord(v: Any) -> Decimal | None:
 
 
 def _read(
-    pkg_layer: Path, plane: int, meta_srid: int | None
+    pkg_layer: Path, plane: int, srid_of: Callable[[Path], int]
 ) -> tuple[list[dict[str, Any]], np.ndarray, dict[str, Any]]:
     check_sidecars(pkg_layer)
     count = feature_count(pkg_layer)
@@ -85,7 +85,7 @@ def _read(
         raise PackageError(
             f"{pkg_layer.name} 有 {count} 个要素，超过上限", f"{pkg_layer.name} has too many features ({count})"
         )
-    srid, encoding = layer_srid(pkg_layer, meta_srid), layer_encoding(pkg_layer)
+    srid, encoding = srid_of(pkg_layer), layer_encoding(pkg_layer)
     rows, geoms = read_rows(pkg_layer, encoding=encoding)
     assert geoms is not None
     geoms = reproject(np.where(shapely.is_missing(geoms), shapely.Point(), geoms), srid, plane)
@@ -93,8 +93,15 @@ def _read(
 
 
 def read_boundaries(
-    jzd: Path | None, jzx: Path | None, plane: int, report: Report, dkbms: set[str], meta_srid: int | None = None
+    jzd: Path | None,
+    jzx: Path | None,
+    plane: int,
+    report: Report,
+    dkbms: set[str],
+    srid_of: Callable[[Path], int] = layer_srid,
 ) -> Boundaries:
+    """`srid_of`: a layer's CRS (the importer passes Package.layer_srid, which falls back to the
+    metadata XML when a layer has no .prj)."""
     """Read and check both layers; findings go to `report.boundary_findings` (nothing there rejects)."""
     out = Boundaries(has_points=jzd is not None, has_lines=jzx is not None, dkbms=dkbms)
 
@@ -116,7 +123,7 @@ def read_boundaries(
         path: Path, layer: str, number: str, kind: str, zh: str, en: str
     ) -> Iterator[tuple[dict[str, Any], str, list[str], shapely.Geometry]]:
         """The layer's features with a usable geometry of `kind` and known parcels; findings for the rest."""
-        rows, geoms, info = _read(path, plane, meta_srid)
+        rows, geoms, info = _read(path, plane, srid_of)
         report.layers[layer] = info
         for row, geom in zip(rows, geoms, strict=True):
             code = _text(row, number)
@@ -237,6 +244,44 @@ def _same(old: dict[str, Any], new: dict[str, Any], fields: list[str]) -> bool:
     return all((old[f] if old[f] is not None else "") == (new[f] if new[f] is not None else "") for f in fields)
 
 
+def _reconcile(
+    wanted: dict[Key, dict[str, Any]],
+    current: dict[Key, tuple[int, dict[str, Any]]],
+    find: Callable[[Key], tuple[int, dict[str, Any]] | None],
+    unchanged: Callable[[dict[str, Any], dict[str, Any]], bool],
+    retire: bool,
+    dkbms: set[str],
+) -> tuple[dict[Key, int], list[int], list[Key], int]:
+    """Match the package's rows with the current ones: the ids kept (by key), the ids to close, the keys to
+    write, and how many of the closed ones the package no longer holds (with `retire`: the layer is there,
+    so a current row of the package's parcels it does not hold is gone)."""
+    kept: dict[Key, int] = {}
+    matched, closed, fresh = set(), [], []
+    for key, row in wanted.items():
+        old = find(key)
+        if old is not None:
+            matched.add(old[0])
+            if unchanged(old[1], row) and old[1]["dkbm"] == row["dkbm"]:
+                kept[key] = old[0]
+                continue
+            closed.append(old[0])
+        fresh.append(key)
+    gone = [rid for rid, attrs in current.values() if rid not in matched and attrs["dkbm"] & dkbms] if retire else []
+    return kept, closed + gone, fresh, len(gone)
+
+
+def _close(table: str, ids: list[int], now: datetime) -> None:
+    if ids:
+        with connection.cursor() as cur:
+            cur.execute(f"UPDATE {table} SET valid_to = %s WHERE id = ANY(%s)", [now, ids])
+
+
+def _storage_ewkb(geoms: list[shapely.Geometry], plane: int) -> np.ndarray:
+    """Hex EWKB in the storage CRS, for COPY."""
+    stored = reproject(np.array(geoms, dtype=object), plane, STORAGE_SRID)
+    return shapely.to_wkb(shapely.set_srid(stored, STORAGE_SRID), hex=True, include_srid=True)
+
+
 def load_boundaries(
     b: Boundaries, *, county: str, plane: int, issuer_ids: dict[str, int], now: datetime
 ) -> dict[str, int]:
@@ -250,41 +295,30 @@ def load_boundaries(
 
     # --- points ----------------------------------------------------------------------------------------
     current = _current_points(county, plane)
-    point_id: dict[Key, int] = {}
-    matched, closed, fresh = set(), [], []
-    for key, p in b.points.items():
-        old = _near(current, key)
-        if old is not None:
-            matched.add(old[0])
-            if _same(old[1], p, POINT_FIELDS) and old[1]["dkbm"] == p["dkbm"]:
-                point_id[key] = old[0]
-                counts["points_unchanged"] += 1
-                continue
-            closed.append(old[0])
-        fresh.append(key)
-    counts["points_changed"], counts["points_new"] = len(closed), len(fresh) - len(closed)
-    if b.has_points:  # a point of the package's parcels that the package no longer holds (moved or gone)
-        gone = [pid for pid, attrs in current.values() if pid not in matched and attrs["dkbm"] & b.dkbms]
-        closed += gone
-        counts["points_closed"] = len(gone)
-    if closed:
-        with connection.cursor() as cur:
-            cur.execute("UPDATE spatial_boundarypoint SET valid_to = %s WHERE id = ANY(%s)", [now, closed])
+    point_id, closed, fresh, gone = _reconcile(
+        b.points,
+        current,
+        lambda key: _near(current, key),
+        lambda old, new: _same(old, new, POINT_FIELDS),
+        b.has_points,
+        b.dkbms,
+    )
+    counts["points_unchanged"] = len(point_id)
+    counts["points_changed"], counts["points_new"] = len(closed) - gone, len(fresh) - len(closed) + gone
+    if b.has_points:
+        counts["points_closed"] = gone
+    _close("spatial_boundarypoint", closed, now)
     if fresh:
         start = next_id("spatial_boundarypoint")
-        xy = np.array([shapely.Point(*b.points[k]["xy"]) for k in fresh], dtype=object)
-        ewkb = shapely.to_wkb(
-            shapely.set_srid(reproject(xy, plane, STORAGE_SRID), STORAGE_SRID), hex=True, include_srid=True
-        )
-        rows = []
-        for i, key in enumerate(fresh):
-            point_id[key] = start + i
-            p = b.points[key]
-            rows.append((start + i, *[p[f] for f in POINT_FIELDS], issuer_ids[key[0]], ewkb[i], now, None))
+        ewkb = _storage_ewkb([shapely.Point(*b.points[k]["xy"]) for k in fresh], plane)
+        point_id |= {key: start + i for i, key in enumerate(fresh)}
         copy_rows(
             "spatial_boundarypoint",
             ["id", *POINT_FIELDS, "issuer_id", "geom", "valid_from", "valid_to"],
-            rows,
+            (
+                (start + i, *[b.points[k][f] for f in POINT_FIELDS], issuer_ids[k[0]], ewkb[i], now, None)
+                for i, k in enumerate(fresh)
+            ),
         )
         reset_sequence("spatial_boundarypoint")
         copy_rows(
@@ -293,37 +327,24 @@ def load_boundaries(
             ((point_id[k], parcel_ids[d]) for k in fresh for d in sorted(b.points[k]["dkbm"])),
         )
 
-    # --- lines -------------------------------------------------------------------------------------------
+    # --- lines (a line whose end point was rewritten is rewritten too) ------------------------------
     current_lines = _current_lines(county, plane)
-    matched, closed, fresh = set(), [], []
-    for key, line in b.lines.items():
-        old = current_lines.get(key)
-        ends = (point_id[line["start"]], point_id[line["end"]])
-        if old is not None:
-            matched.add(old[0])
-            if (
-                _same(old[1], line, LINE_FIELDS)
-                and old[1]["dkbm"] == line["dkbm"]
-                and {old[1]["start_id"], old[1]["end_id"]} == set(ends)
-            ):
-                counts["lines_unchanged"] += 1
-                continue
-            closed.append(old[0])
-        fresh.append(key)
-    counts["lines_changed"], counts["lines_new"] = len(closed), len(fresh) - len(closed)
+
+    def line_unchanged(old: dict[str, Any], line: dict[str, Any]) -> bool:
+        ends = {point_id[line["start"]], point_id[line["end"]]}
+        return _same(old, line, LINE_FIELDS) and {old["start_id"], old["end_id"]} == ends
+
+    kept, closed, fresh, gone = _reconcile(
+        b.lines, current_lines, current_lines.get, line_unchanged, b.has_lines, b.dkbms
+    )
+    counts["lines_unchanged"] = len(kept)
+    counts["lines_changed"], counts["lines_new"] = len(closed) - gone, len(fresh) - len(closed) + gone
     if b.has_lines:
-        gone = [lid for lid, attrs in current_lines.values() if lid not in matched and attrs["dkbm"] & b.dkbms]
-        closed += gone
-        counts["lines_closed"] = len(gone)
-    if closed:
-        with connection.cursor() as cur:
-            cur.execute("UPDATE spatial_boundaryline SET valid_to = %s WHERE id = ANY(%s)", [now, closed])
+        counts["lines_closed"] = gone
+    _close("spatial_boundaryline", closed, now)
     if fresh:
         start = next_id("spatial_boundaryline")
-        geoms = np.array([shapely.LineString(b.lines[k]["coords"]) for k in fresh], dtype=object)
-        ewkb = shapely.to_wkb(
-            shapely.set_srid(reproject(geoms, plane, STORAGE_SRID), STORAGE_SRID), hex=True, include_srid=True
-        )
+        ewkb = _storage_ewkb([shapely.LineString(b.lines[k]["coords"]) for k in fresh], plane)
         copy_rows(
             "spatial_boundaryline",
             ["id", *LINE_FIELDS, "start_point_id", "end_point_id", "issuer_id", "geom", "valid_from", "valid_to"],

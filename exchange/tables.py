@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import connection
 
-from contracts.bulk import CERTIFICATE_COLUMNS, CONTRACT_PARCEL_COLUMNS, MEMBER_COLUMNS
+from contracts.bulk import CERTIFICATE_COLUMNS, CONTRACT_PARCEL_COLUMNS, CONTRACTOR_COLUMNS, MEMBER_COLUMNS
 from spatial.bulk import copy_rows, next_id, reset_sequence
 from spatial.codes import validate_cbfbm, validate_contract_code, validate_resident_id
 from spatial.crypto import decrypt, encrypt, lookup_hash
@@ -255,20 +255,18 @@ def load_tables(*, report: Report, tables: Rows, issuer_ids: dict[str, int], now
         else:
             counts["households_new"] += 1
         contractor_ids[cbfbm] = contractor_id
-        contractor_rows.append(
-            (
-                contractor_id,
-                version,
-                now,
-                None,
-                "current",
-                cbfbm,
-                issuer_ids[cbfbm[:14]],
-                *[attrs[k] if k != "id_number" else encrypt(attrs[k]) for k in CONTRACTOR_COLS],
-                lookup_hash(attrs["id_number"]),
-                len(members),
-            )
-        )
+        row = attrs | {
+            "id": contractor_id,
+            "version": version,
+            "valid_from": now,
+            "valid_to": None,
+            "status": "current",
+            "cbfbm": cbfbm,
+            "issuer_id": issuer_ids[cbfbm[:14]],
+            "id_number": encrypt(attrs["id_number"]),
+            "id_number_hash": lookup_hash(attrs["id_number"]),
+        }
+        contractor_rows.append(tuple(row[c] for c in CONTRACTOR_COLUMNS))
         for mem in members:
             member_rows.append(
                 (
@@ -292,22 +290,7 @@ def load_tables(*, report: Report, tables: Rows, issuer_ids: dict[str, int], now
             "UPDATE contracts_contractor SET valid_to = %s, status = 'superseded' WHERE id = ANY(%s) RETURNING id",
             [now, closed],
         )
-    copy_rows(
-        "contracts_contractor",
-        [
-            "id",
-            "version",
-            "valid_from",
-            "valid_to",
-            "status",
-            "cbfbm",
-            "issuer_id",
-            *CONTRACTOR_COLS,
-            "id_number_hash",
-            "member_count",
-        ],
-        contractor_rows,
-    )
+    copy_rows("contracts_contractor", CONTRACTOR_COLUMNS, contractor_rows)
     copy_rows(
         "contracts_familymember",
         MEMBER_COLUMNS,

@@ -28,7 +28,7 @@ from spatial.errors import DuplicateCodeError
 from spatial.measure import STORAGE_SRID, gk3_srid_for_longitude, mu_from_m2, round_m2
 from spatial.models import Region
 
-from ..bulk import CERTIFICATE_COLUMNS, CONTRACT_PARCEL_COLUMNS, MEMBER_COLUMNS
+from ..bulk import CERTIFICATE_COLUMNS, CONTRACT_PARCEL_COLUMNS, CONTRACTOR_COLUMNS, MEMBER_COLUMNS
 from . import geometry as G
 from .names import BOUNDARY_FEATURES, VILLAGES_PER_TOWNSHIP, YONGFU_TOWNSHIPS, NameMaker
 
@@ -386,35 +386,7 @@ def _load(
                 "",
             )
 
-    copy_rows(
-        "contracts_contractor",
-        [
-            "id",
-            "version",
-            "valid_from",
-            "valid_to",
-            "status",
-            "cbfbm",
-            "issuer_id",
-            "cbflx",
-            "name",
-            "id_type",
-            "id_number",
-            "id_number_hash",
-            "address",
-            "postcode",
-            "phone",
-            "member_count",
-            "survey_date",
-            "surveyor",
-            "survey_notes",
-            "publicity_notes",
-            "publicity_recorder",
-            "publicity_review_date",
-            "publicity_reviewer",
-        ],
-        contractor_rows(),
-    )
+    copy_rows("contracts_contractor", CONTRACTOR_COLUMNS, contractor_rows())
 
     def member_rows() -> Iterable[tuple[Any, ...]]:
         k = member_id
