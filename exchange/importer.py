@@ -23,7 +23,7 @@ from spatial.permissions import ensure
 from . import standard as S
 from .boundaries import Boundaries, read_boundaries
 from .columns import feature_count, read_rows
-from .package import Package, PackageError, check_sidecars, layer_encoding, metadata_srid, open_package
+from .package import Package, PackageError, check_sidecars, layer_encoding, open_package
 from .quality import DkRecord, Report, check_codes, check_gaps, check_geometry
 from .tables import COUNTED_ONLY, check_tables, contract_parcels_missing, read_tables, table_source
 
@@ -125,6 +125,7 @@ def read_package(pkg: Package, progress: Progress) -> PackageData:
         "measured_in": data.plane,
     }
     check_codes(report, data.records)
+    dkbms = {r.dkbm for r in data.records}
     tables = _tables(pkg.root)
     report.layers["tables"] = {"files": tables}
     if not tables:
@@ -132,8 +133,7 @@ def read_package(pkg: Package, progress: Progress) -> PackageData:
     data.regions = _read_regions(pkg, data.plane)
     jzd, jzx = pkg.layer_path("JZD"), pkg.layer_path("JZX")
     if jzd is not None or jzx is not None:
-        meta = metadata_srid(pkg.root)
-        data.boundaries = read_boundaries(jzd, jzx, data.plane, report, {r.dkbm for r in data.records}, meta)
+        data.boundaries = read_boundaries(jzd, jzx, data.plane, report, dkbms, pkg.layer_srid)
         progress(
             f"读取界址点 {len(data.boundaries.points)} 个、界址线 {len(data.boundaries.lines)} 条"
             f" / read boundary points and lines"
@@ -160,7 +160,7 @@ def read_package(pkg: Package, progress: Progress) -> PackageData:
         report.layers["tables"]["not_loaded"] = counted
     data.issuers = data.tables.pop("FBF", [])
     if data.tables:
-        report.contract_parcels_missing = contract_parcels_missing(data.tables, {r.dkbm for r in data.records})
+        report.contract_parcels_missing = contract_parcels_missing(data.tables, dkbms)
     return data
 
 

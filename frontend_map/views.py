@@ -1,5 +1,7 @@
 """The map page: thin; the region extent comes from the user's offices."""
 
+import functools
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +14,12 @@ from spatial.selectors import region_extent
 from tiles.selectors import imagery_visible
 
 
+@functools.lru_cache(maxsize=64)
+def _proj4(srid: int) -> str:
+    """The zone's definition for proj4js (a plain transverse Mercator: nothing of it is lost in PROJ.4 form)."""
+    return CRS.from_epsg(srid).to_proj4()
+
+
 @login_required
 def map_page(request: HttpRequest) -> HttpResponse:
     offices = active_offices(request.user)
@@ -19,7 +27,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
     county = CountySettings.objects.filter(region__code__in={o.scope_code[:6] for o in offices}).first()
     plane = None
     if county is not None:  # the county's Gauss-Kruger zone, for the cursor position (proj4 in the browser)
-        plane = {"epsg": county.measure_srid, "proj4": CRS.from_epsg(county.measure_srid).to_proj4()}
+        plane = {"epsg": county.measure_srid, "proj4": _proj4(county.measure_srid)}
     return render(
         request,
         "frontend_map/map.html",

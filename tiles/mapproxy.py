@@ -13,6 +13,7 @@ Mounted at /imagery/ behind the access check (tiles.access, tiles.views, config/
 imagery issue continues): seeding as a Celery task.
 """
 
+import functools
 import math
 import os
 import shutil
@@ -46,6 +47,12 @@ def config_path() -> Path:
 
 
 def native_zoom(cog: Path) -> int:
+    """The Web Mercator zoom of a web-optimised COG's full resolution (read once per file and version)."""
+    return _native_zoom(str(cog), cog.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _native_zoom(cog: str, _mtime_ns: int) -> int:
     with rasterio.open(cog) as src:
         res = abs(src.res[0])
     return max(0, round(math.log2(2 * WEBMERCATOR_HALF / TILE_PX / res)))
@@ -192,12 +199,12 @@ _app: Any = None
 def mapproxy_app() -> Any:
     """MapProxy's WSGI app for this process (created on first use; it reloads its configuration itself)."""
     global _app
-    from mapproxy.wsgiapp import make_wsgi_app
-
     path = config_path()
-    if not path.exists():
-        write_config()
-    if _app is None or getattr(_app, "_tianjie_config", None) != str(path):
+    if _app is None or getattr(_app, "_tianjie_config", None) != str(path):  # once per process: not per tile
+        from mapproxy.wsgiapp import make_wsgi_app
+
+        if not path.exists():
+            write_config()
         _app = make_wsgi_app(str(path), reloader=True)
         _app._tianjie_config = str(path)  # a test may point IMAGERY_ROOT elsewhere
     return _app
