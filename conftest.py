@@ -31,6 +31,31 @@ def demo(db) -> Demo:  # noqa: ANN001
     return Demo(county=COUNTY, township=f"{COUNTY}100", other_township=f"{COUNTY}101")
 
 
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
+    """A live HTTP server for browsers and GIS clients, on its own connection: it sees committed data only
+    (the demo county), never a test's transaction. Unlike pytest-django's live_server it flushes nothing."""
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+
+    with django_db_blocker.unblock():
+        thread = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=None, port=0)
+        thread.daemon = True
+        thread.start()
+        thread.is_ready.wait()
+        if thread.error:
+            raise thread.error
+        yield f"http://127.0.0.1:{thread.port}"
+        thread.terminate()
+        # Keep-alive request threads may still hold a connection; end them so the test database can be dropped.
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
 @pytest.fixture
 def keep_test_connection(monkeypatch):  # noqa: ANN001, ANN201
     """For tests that call config.wsgi.application: as Django's test client does, keep the test's

@@ -1,16 +1,13 @@
 """End to end in Debian's Chromium: log in, see parcel tiles drawn, click a parcel, read its card.
 
-The server is Django's live-server thread on its own database connection, so it sees the demo county
-that the session loaded (committed) without the test's transaction.
+The server (conftest.py) is Django's live-server thread on its own database connection, so it sees the
+demo county that the session loaded (committed) without the test's transaction.
 """
 
 import os
 import shutil
 
 import pytest
-from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.db import connection
-from django.test.testcases import LiveServerThread
 
 from accounts.models import Office
 from contracts.demo.users import DEMO_PASSWORD
@@ -33,25 +30,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-
-
-@pytest.fixture(scope="module")
-def server(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        thread = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=None, port=0)
-        thread.daemon = True
-        thread.start()
-        thread.is_ready.wait()
-        if thread.error:
-            raise thread.error
-        yield f"http://127.0.0.1:{thread.port}"
-        thread.terminate()
-        # Keep-alive request threads may still hold a connection; end them so the test database can be dropped.
-        with connection.cursor() as cur:
-            cur.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
 
 
 @pytest.fixture(scope="module")
