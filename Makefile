@@ -1,5 +1,5 @@
 # Tianjie 田界 — the two commands (README): `make run` and `make test`.
-.PHONY: run test services stop install lint typecheck bench
+.PHONY: run test services stop install lint typecheck bench bench-gis
 
 run:        ## install what is missing, start services, load the demo county, serve it
 	@scripts/tj.sh run
@@ -24,3 +24,6 @@ typecheck:
 
 bench:      ## benchmarks; figures go to docs/BENCHMARKS.md
 	@scripts/tj.sh services && eval "$$(scripts/tj.sh env)" && DJANGO_SETTINGS_MODULE=config.settings.local .venv/bin/python bench/run.py
+
+bench-gis:  ## OGC API pages vs tipg, imagery tiles vs titiler (needs the database `make bench` made)
+	@scripts/tj.sh services && eval "$$(scripts/tj.sh env)" && DJANGO_SETTINGS_MODULE=config.settings.local .venv/bin/python bench/features_imagery.py
