@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from accounts.scoping import scope_prefixes
+from frontend_map.progress import job_status_response
 from spatial.errors import DomainError
 
 from .models import ImportJob
@@ -53,13 +54,4 @@ def import_job(request: HttpRequest, job_id: str) -> HttpResponse:
 
 @login_required
 def import_job_status(request: HttpRequest, job_id: str) -> JsonResponse:
-    job = _job(request, job_id)
-    return JsonResponse(
-        {
-            "status": job.status,
-            "status_label": job.get_status_display(),
-            "progress": job.progress,
-            "message": job.message,
-            "finished": job.finished_at is not None,
-        }
-    )
+    return job_status_response(_job(request, job_id))

@@ -34,6 +34,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
         {
             "offices": offices,
             "can_import": bool(scope_prefixes(request.user, "packages.import")),
+            "can_manage_imagery": bool(scope_prefixes(request.user, "imagery.ingest")),
             "map_config": {
                 "bbox": bbox,
                 "parcelMinZoom": settings.TIANJIE_PARCEL_MIN_ZOOM,

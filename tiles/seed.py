@@ -3,11 +3,12 @@ with MapProxy's own seeder, so that the first user of a village's map does not w
 
 The Web Mercator tiles of each image are complete from the ingest (MBTiles); what MapProxy computes on
 demand, and what is worth seeding, is the `cgcs2000` grid of a layer and both grids of a mosaic.
-Partial: a service and a command with progress; the Celery task and its page come later.
+A service and a command with progress; tiles.jobs runs it as a Celery task behind the imagery page.
 """
 
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,30 @@ def _cache_for(layer: str, grid: str) -> tuple[str, str]:
     return f"{layer}_4490", image.county.code
 
 
+@dataclass(frozen=True)
+class SeedPlan:
+    cache: str
+    grid: str
+    county: str
+    bbox: tuple[float, float, float, float]  # the region's box, EPSG:4490 lon/lat
+
+
+def seed_plan(*, layer: str, region_code: str, zoom_from: int, zoom_to: int, grid: str = "cgcs2000") -> SeedPlan:
+    """Check a seeding request (a typed error when it cannot run) and say what it will fill."""
+    if grid not in ("cgcs2000", "webmercator"):
+        raise SeedError(f"未知格网 {grid}", f"unknown grid {grid}")
+    if not 0 <= zoom_from <= zoom_to <= 20:
+        raise SeedError("级别范围应在 0–20 之间且起始不大于结束", "levels must lie in 0–20, from ≤ to")
+    cache, county = _cache_for(layer, grid)
+    region = Region.objects.filter(code=region_code).first()
+    if region is None or region.outline is None or not region_code.startswith(county):
+        raise SeedError(
+            f"区域 {region_code} 不存在、没有界线或不在该影像的县内",
+            f"region {region_code} does not exist, has no outline or is outside the layer's county",
+        )
+    return SeedPlan(cache, grid, county, region.outline.extent)
+
+
 def imagery_seed(
     *,
     actor: Any,
@@ -61,17 +86,7 @@ def imagery_seed(
     from mapproxy.seed.seeder import seed
     from mapproxy.seed.util import ProgressLog
 
-    if grid not in ("cgcs2000", "webmercator"):
-        raise SeedError(f"未知格网 {grid}", f"unknown grid {grid}")
-    if not 0 <= zoom_from <= zoom_to <= 20:
-        raise SeedError("级别范围应在 0–20 之间且起始不大于结束", "levels must lie in 0–20, from ≤ to")
-    cache, county = _cache_for(layer, grid)
-    region = Region.objects.filter(code=region_code).first()
-    if region is None or region.outline is None or not region_code.startswith(county):
-        raise SeedError(
-            f"区域 {region_code} 不存在、没有界线或不在该影像的县内",
-            f"region {region_code} does not exist, has no outline or is outside the layer's county",
-        )
+    plan = seed_plan(layer=layer, region_code=region_code, zoom_from=zoom_from, zoom_to=zoom_to, grid=grid)
     ensure(actor, "imagery.ingest", region_code)
     if not config_path().exists():
         write_config()
@@ -83,11 +98,11 @@ def imagery_seed(
         def log_progress(self, p: Any, level: Any, bbox: Any, tiles: Any) -> None:
             progress(float(p.progress))
 
-    x0, y0, x1, y1 = region.outline.extent
+    x0, y0, x1, y1 = plan.bbox
     seeds = {
         "seeds": {
             "job": {
-                "caches": [cache],
+                "caches": [plan.cache],
                 "grids": [grid],
                 "coverages": ["region"],
                 "levels": {"from": zoom_from, "to": zoom_to},
