@@ -69,13 +69,16 @@ def build_mbtiles(cog: Path, target: Path) -> None:
     """The COG's tiles at its native zoom and every zoom down to one tile, as MBTiles (PNG)."""
     partial = target.with_name(target.stem + ".partial.mbtiles")  # GDAL knows MBTiles by the extension
     partial.unlink(missing_ok=True)
+    with rasterio.open(cog) as src:  # halvings until the image fits one tile (GDAL refuses smaller)
+        levels = max(0, math.ceil(math.log2(max(src.width, src.height) / TILE_PX)))
+        # The COG's mask becomes the tiles' alpha: GDAL's MBTiles writer ignores a mask band on its own, and
+        # an orthophoto's no-data collar would show as black. A 4th band is already alpha.
+        bands = [] if src.count == 4 else [a for b in [*range(1, src.count + 1), "mask"] for a in ("-b", str(b))]
     subprocess.run(  # noqa: S603 - fixed arguments, our own paths
-        [_gdal("gdal_translate"), "-q", "-of", "MBTILES", "-co", "TILE_FORMAT=PNG", str(cog), str(partial)],
+        [_gdal("gdal_translate"), "-q", "-of", "MBTILES", "-co", "TILE_FORMAT=PNG", *bands, str(cog), str(partial)],
         check=True,
         capture_output=True,
     )
-    with rasterio.open(cog) as src:  # halvings until the image fits one tile (GDAL refuses smaller)
-        levels = max(0, math.ceil(math.log2(max(src.width, src.height) / TILE_PX)))
     if levels:
         factors = [str(2**i) for i in range(1, levels + 1)]
         subprocess.run(  # noqa: S603

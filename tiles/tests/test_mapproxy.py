@@ -16,7 +16,7 @@ from rasterio.windows import from_bounds
 from werkzeug.test import Client
 
 from tiles.ingest import imagery_ingest
-from tiles.mapproxy import mapproxy_app, native_zoom
+from tiles.mapproxy import mapproxy_app, native_zoom, write_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TMS = morecantile.tms.get("WebMercatorQuad")
@@ -54,6 +54,30 @@ def test_a_tile_at_native_zoom_has_the_cogs_pixels(served):
     assert inside.sum() > 1000
     assert np.array_equal(got[..., :3][inside], np.moveaxis(expected, 0, -1)[inside])  # lossless
     assert np.all(got[..., 3][inside] == 255)
+
+
+def test_the_no_data_collar_inside_an_image_is_transparent_not_black(demo, settings, tmp_path):
+    """RGB.byte.tif is a tilted scene in a rectangle of no-data (0): the collar must not show as black."""
+    settings.IMAGERY_ROOT = tmp_path / "imagery"
+    image = imagery_ingest(
+        actor=None, path=FIXTURES / "RGB.byte.tif", county_code="450326", name="scene", progress=lambda m: None
+    )
+    cog = settings.IMAGERY_ROOT / image.cog_path
+    write_config()
+    app = mapproxy_app()
+    z = native_zoom(cog)
+    with rasterio.open(cog) as src:  # a tile where collar and scene meet
+        west, south = TMS.lnglat(src.bounds.left, src.bounds.bottom)
+        east, north = TMS.lnglat(src.bounds.right, src.bounds.top)
+        for tile in TMS.tiles(west, south, east, north, [z]):
+            b = TMS.xy_bounds(tile)
+            window = from_bounds(b.left, b.bottom, b.right, b.top, src.transform).round_offsets().round_lengths()
+            mask = src.dataset_mask(window=window, boundless=True)
+            if (mask == 0).sum() > 5000 and (mask > 0).sum() > 5000:
+                break
+    assert (mask == 0).sum() > 5000 and (mask > 0).sum() > 5000
+    got = _png(Client(app).get(f"/wmts/scene/webmercator/{z}/{tile.x}/{tile.y}.png").data)
+    assert np.array_equal(got[..., 3] > 0, mask > 0)
 
 
 def test_outside_the_image_a_tile_is_transparent_not_an_error(served):
