@@ -195,6 +195,7 @@ run() {
   if ! "$PY" manage.py demo_county --if-empty --county 450326 --parcels "${TIANJIE_DEMO_PARCELS:-20000}"; then
     die "Loading the demo county failed; see the message above."
   fi
+  "$PY" manage.py demo_imagery --county 450326 || die "Loading the demo imagery failed; see the message above."
   start_bg celery "$VENV/bin/celery" -A config worker -l info --concurrency 2
   start_bg web "$VENV/bin/gunicorn" config.wsgi:application --no-control-socket \
     -b "127.0.0.1:$WEB_PORT" -w 3 --access-logfile - --error-logfile -
