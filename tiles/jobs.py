@@ -156,4 +156,5 @@ def imagery_job_run(*, job: ImageryJob) -> None:
             finished_at=datetime.now(UTC),
         )
         return
-    _update(job, status=ImageryJob.Status.DONE, progress=100, message="已完成 / done", finished_at=datetime.now(UTC))
+    done = f"图层 layer {p['name']}" if job.kind == ImageryJob.Kind.INGEST else f"{p['layer']} {p['grid']}"
+    _update(job, status=ImageryJob.Status.DONE, progress=100, message=done, finished_at=datetime.now(UTC))

@@ -45,9 +45,12 @@ def imagery(request: HttpRequest, path: str) -> HttpResponse:
     prefixes = tile_scope_prefixes(request)
     if not access_allowed(prefixes, requested_layers("/" + path, request.META.get("QUERY_STRING", ""))):
         status = 401 if prefixes is None else 404  # never say that a layer of another county exists
-        return HttpResponse(
+        refused = HttpResponse(
             "无权查看此影像 / not allowed to view this imagery", status=status, content_type="text/plain; charset=utf-8"
         )
+        if status == 401:  # GIS software then sends the user name and API token (accounts.auth)
+            refused["WWW-Authenticate"] = 'Basic realm="tianjie"'
+        return refused
     status, headers, body = call_mapproxy(mapproxy_environ(request.META))
     response = HttpResponse(body, status=status)
     for name, value in headers:

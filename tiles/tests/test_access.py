@@ -63,6 +63,20 @@ def test_county_users_see_their_county_and_public_layers_only(client, layers):
     assert caps.status_code == 200 and b"<Capabilities" in caps.content
 
 
+def test_gis_clients_send_an_api_token_as_the_basic_password(client, layers):
+    import base64
+
+    from rest_framework.authtoken.models import Token
+
+    key = Token.objects.create(user=User.objects.get(username="township")).key
+    auth = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"township:{key}".encode()).decode()}
+    anonymous = client.get("/imagery/wmts/1.0.0/WMTSCapabilities.xml")
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"].startswith("Basic")
+    assert client.get("/imagery/wmts/1.0.0/WMTSCapabilities.xml", **auth).status_code == 200
+    assert client.get(layers("own"), **auth).status_code == 200
+    assert client.get(layers("other"), **auth).status_code == 404
+
+
 def _call(path: str, cookie: str | None) -> tuple[str, bytes]:
     environ = RequestFactory().get(path).environ
     environ["SERVER_NAME"] = environ["HTTP_HOST"] = "localhost"

@@ -66,7 +66,7 @@ def test_an_uploaded_utm_geotiff_becomes_a_layer(demo, login, settings, tmp_path
         "status": "done",
         "status_label": "已完成",
         "progress": 100,
-        "message": "已完成 / done",
+        "message": "图层 layer river",
         "finished": True,
     }
     assert "river" in client.get("/manage/imagery/").content.decode()  # in the table of layers
