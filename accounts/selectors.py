@@ -1,5 +1,6 @@
 """Reads about the current user that every request needs, cached so that a tile costs no extra query."""
 
+import hashlib
 import time
 from typing import TYPE_CHECKING
 
@@ -41,8 +42,9 @@ def scope_cache_clear(user_id: int) -> None:
 # --- the tile fast path ----------------------------------------------------------------------------
 # A map view asks for dozens of tiles a second. Resolving the session (Redis), the user (a query) and the
 # scope (Redis) for each costs more than the tile query itself, so each worker remembers, per session
-# key, the scope it resolved for TILE_SCOPE_TTL seconds. Consequence: after logout or an office change a
-# worker may still serve tiles (shapes and codes, never personal data) for that session for up to 30 s.
+# key (or per API token, for GIS software), the scope it resolved for TILE_SCOPE_TTL seconds. Consequence:
+# after logout, an office change or a deleted token a worker may still serve tiles (shapes and codes and
+# imagery, never personal data) for that session or token for up to 30 s.
 TILE_SCOPE_TTL = 30.0
 _TILE_SCOPE_MAX = 20000
 _tile_scope: dict[str, tuple[float, list[str]]] = {}
@@ -56,11 +58,24 @@ def tile_scope_known(session_key: str | None) -> list[str] | None:
     return hit[1] if hit is not None and hit[0] > time.monotonic() else None
 
 
+def token_scope_key(authorization: str | None) -> str | None:
+    """The fast path's key for an API-token request (GIS software): a digest of its Authorization header."""
+    if not authorization or not authorization.startswith(("Token ", "Basic ")):
+        return None
+    return "auth:" + hashlib.sha256(authorization.encode("utf-8", "replace")).hexdigest()
+
+
 def tile_scope_prefixes(request: "HttpRequest") -> list[str] | None:
-    """The region prefixes for a tile request; None when nobody is logged in."""
+    """The region prefixes for a tile request; None when nobody is logged in. A session, or an API token
+    (Authorization header), resolved here is remembered by this worker for TILE_SCOPE_TTL seconds."""
     from .auth import request_user
 
-    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    session = getattr(request, "user", None) is not None and request.user.is_authenticated
+    key = (
+        request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if session or not request.headers.get("Authorization")
+        else token_scope_key(request.headers.get("Authorization"))
+    )
     known = tile_scope_known(key)
     if known is not None:
         return known
@@ -69,7 +84,7 @@ def tile_scope_prefixes(request: "HttpRequest") -> list[str] | None:
     if user is None:
         return None
     prefixes = cached_scope_prefixes(user)
-    if key and getattr(request, "user", None) is not None and request.user.is_authenticated:
+    if key:
         if len(_tile_scope) >= _TILE_SCOPE_MAX:
             _tile_scope.clear()
         _tile_scope[key] = (now + TILE_SCOPE_TTL, prefixes)

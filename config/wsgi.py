@@ -1,8 +1,8 @@
 """WSGI entry point (gunicorn config.wsgi:application).
 
-Tile requests from a session whose scope this worker already knows (accounts.selectors, 30 s) are
-answered here without Django's middleware stack: the same answer (spatial.tiles.tile_answer), at a
-fraction of the overhead. Everything else, and every first request of a session, goes to Django.
+Tile requests from a session (or an API token) whose scope this worker already knows (accounts.selectors,
+30 s) are answered here without Django's middleware stack: the same answer (spatial.tiles.tile_answer), at
+a fraction of the overhead. Everything else, and every first request of a session, goes to Django.
 Imagery (/imagery/…, MapProxy) takes the same lean path: a known session, or public layers only, goes
 straight to MapProxy after the access check (tiles.access); anything else goes through Django's view.
 """
@@ -22,7 +22,7 @@ django_app = get_wsgi_application()
 from django.conf import settings  # noqa: E402 - after Django is set up
 from django.db import close_old_connections  # noqa: E402
 
-from accounts.selectors import tile_scope_known  # noqa: E402
+from accounts.selectors import tile_scope_known, token_scope_key  # noqa: E402
 from spatial.tiles import tile_answer  # noqa: E402
 from tiles.access import access_allowed, requested_layers  # noqa: E402
 from tiles.views import PREFIX as IMAGERY  # noqa: E402
@@ -43,10 +43,18 @@ def _session_key(environ: dict[str, Any]) -> str | None:
     return morsel.value if morsel else None
 
 
+def _known_scope(environ: dict[str, Any]) -> list[str] | None:
+    """The scope this worker already resolved for the request's session, or for its API token."""
+    known = tile_scope_known(_session_key(environ))
+    if known is None and environ.get("HTTP_AUTHORIZATION"):
+        known = tile_scope_known(token_scope_key(environ["HTTP_AUTHORIZATION"]))
+    return known
+
+
 def _imagery(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes] | None:
     """MapProxy directly, when the access check needs no database; None: let Django decide."""
     layers = requested_layers(environ.get("PATH_INFO", "")[len(IMAGERY) :], environ.get("QUERY_STRING", ""))
-    prefixes = tile_scope_known(_session_key(environ))
+    prefixes = _known_scope(environ)
     if not access_allowed(prefixes, layers):
         return None  # Django resolves the session (or token) and answers, 401/404 included
     status, headers, body = call_mapproxy(mapproxy_environ(environ))
@@ -62,7 +70,7 @@ def application(environ: dict[str, Any], start_response: StartResponse) -> Itera
             return answered
     m = _TILE.match(environ.get("PATH_INFO", ""))
     if m and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-        prefixes = tile_scope_known(_session_key(environ))
+        prefixes = _known_scope(environ)
         if prefixes is not None:
             close_old_connections()  # what Django does at each request's start: drop broken or old connections
             which, z, x, y = m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4))

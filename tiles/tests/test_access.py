@@ -77,11 +77,13 @@ def test_gis_clients_send_an_api_token_as_the_basic_password(client, layers):
     assert client.get(layers("other"), **auth).status_code == 404
 
 
-def _call(path: str, cookie: str | None) -> tuple[str, bytes]:
+def _call(path: str, cookie: str | None, authorization: str | None = None) -> tuple[str, bytes]:
     environ = RequestFactory().get(path).environ
     environ["SERVER_NAME"] = environ["HTTP_HOST"] = "localhost"
     if cookie:
         environ["HTTP_COOKIE"] = f"{settings.SESSION_COOKIE_NAME}={cookie}"
+    if authorization:
+        environ["HTTP_AUTHORIZATION"] = authorization
     got = {}
 
     def start_response(status, headers):
@@ -108,3 +110,20 @@ def test_a_known_session_is_served_without_django(client, layers, monkeypatch, k
         _call(layers("other"), session)
     status, _ = _call(layers("open"), None)  # public: no session needed
     assert status.startswith("200")
+
+
+def test_a_known_api_token_is_served_without_django(layers, monkeypatch, keep_test_connection):
+    from rest_framework.authtoken.models import Token
+
+    key = Token.objects.create(user=User.objects.get(username="township")).key
+    status, first = _call(layers("own"), None, f"Token {key}")  # through Django: resolves and remembers
+    assert status.startswith("200")
+
+    def no_django(environ, start_response):
+        raise AssertionError("went through Django")
+
+    monkeypatch.setattr(wsgi, "django_app", no_django)
+    status, again = _call(layers("own"), None, f"Token {key}")
+    assert status.startswith("200") and again == first
+    with pytest.raises(AssertionError, match="through Django"):  # another token: Django resolves it
+        _call(layers("own"), None, f"Token {key[:-1]}x")
