@@ -19,8 +19,9 @@ def _epsg(n: int) -> str:
     return f"http://www.opengis.net/def/crs/EPSG/0/{n}"
 
 
-def _all_pages(client, url: str) -> list[dict]:
-    features, seen = [], 0
+def _all_pages(client, first: str | None) -> list[dict]:
+    features: list[dict] = []
+    seen, url = 0, first
     while url:
         doc = client.get(url).json()
         features += doc["features"]
