@@ -65,7 +65,7 @@ def test_pixels_survive_the_conversion(demo, imagery_root):
     assert converted.sum() > 0
 
 
-def test_the_command_records_name_date_and_public_flag(demo, capsys):
+def test_the_command_records_name_date_and_public_flag(demo, capsys, imagery_root):
     call_command(
         "ingest_imagery",
         str(IMAGERY / "cogeo.tif"),
@@ -81,6 +81,8 @@ def test_the_command_records_name_date_and_public_flag(demo, capsys):
     assert image.name == "yongfu-2017" and str(image.acquired_on) == "2017-05-03" and image.public
     with pytest.raises(CommandError, match="已存在"):
         call_command("ingest_imagery", str(IMAGERY / "cogeo.tif"), "--county", "450326", "--name", "Yongfu 2017")
+    call_command("ingest_imagery", str(IMAGERY / "world.rgb.tif"))  # one county loaded: it is the default
+    assert Imagery.objects.get(name="worldrgb").county.code == "450326"
 
 
 def _write(path: Path, crs: str | None) -> Path:

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from spatial.errors import DomainError
+from spatial.models import Region
 
 from ...ingest import imagery_ingest
 
@@ -14,7 +15,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="the GeoTIFF")
-        parser.add_argument("--county", required=True, help="6-digit county code, e.g. 450326")
+        parser.add_argument("--county", help="6-digit county code, e.g. 450326; default: the only county loaded")
         parser.add_argument("--name", help="layer name (letters, digits, -); default: the file name")
         parser.add_argument("--title", help="title shown on the map")
         parser.add_argument("--date", help="acquisition date YYYY-MM-DD")
@@ -25,11 +26,20 @@ class Command(BaseCommand):
             acquired = date.fromisoformat(opts["date"]) if opts["date"] else None
         except ValueError:
             raise CommandError(f"日期格式应为 YYYY-MM-DD / the date must be YYYY-MM-DD: {opts['date']}") from None
+        county = opts["county"]
+        if not county:
+            counties = list(Region.objects.filter(level="county").values_list("code", flat=True))
+            if len(counties) != 1:
+                raise CommandError(
+                    f"请用 --county 指定县级代码（库中有 {len(counties)} 个县）/ give --county "
+                    f"({len(counties)} counties are loaded)"
+                )
+            county = counties[0]
         try:
             image = imagery_ingest(
                 actor=None,
                 path=Path(opts["file"]),
-                county_code=opts["county"],
+                county_code=county,
                 name=opts["name"],
                 title=opts["title"],
                 acquired_on=acquired,
