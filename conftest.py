@@ -92,3 +92,16 @@ def lonlat_to_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
     x = int((lon + 180.0) / 360.0 * n)
     y = int((1.0 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2.0 * n)
     return x, y
+
+
+def wait_until_finished(job, seconds: float = 60):  # noqa: ANN001, ANN201
+    """Poll a background job (frontend_map.progress.ProgressJob) until it has ended or time is up."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.finished_at:
+            break
+        time.sleep(0.2)
+    return job

@@ -27,7 +27,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from run import DB, OUT, ROOT, bench_env, pct, psql_args, sh, time_http, wait_http
+from run import DB, OUT, ROOT, bench_env, pct, psql_args, sh, start_gunicorn, start_tipg, time_http, uvicorn, wait_http
 
 SAMPLE = ROOT / "tiles" / "tests" / "fixtures" / "cogeo.tif"
 IMAGERY = OUT / "imagery"
@@ -36,15 +36,6 @@ PROPS = "dkbm,dkmc,syqxz,dklb,tdlylx,dldj,tdyt,sfjbnt,scmj,scmjm,dkdz,dkxz,dknz,
 
 
 QUIET = ("--log-level", "warning")
-
-
-def uvicorn(name: str, requirements: str) -> str:
-    """uvicorn of a peer's own virtualenv (made on first use from its pinned requirements)."""
-    venv = ROOT / ".tianjie" / f"bench-{name}"
-    if not (venv / "bin" / "uvicorn").exists():
-        sh(sys.executable, "-m", "venv", str(venv))
-        sh(str(venv / "bin/pip"), "install", "-q", "--disable-pip-version-check", "-r", str(ROOT / requirements))
-    return str(venv / "bin" / "uvicorn")
 
 
 def token() -> str:
@@ -154,41 +145,8 @@ def main() -> None:
     tiles = image_tiles(cog)
     pages = boxes(args.pages, args.box)
 
-    env = dict(bench_env(), TIANJIE_IMAGERY_ROOT=str(IMAGERY))
-    web = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "config.wsgi:application",
-            "--no-control-socket",
-            "-b",
-            "127.0.0.1:18001",
-            "-w",
-            "1",
-            "-k",
-            "gthread",
-            "--threads",
-            "1",
-            "--keep-alive",
-            "30",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    tipg_env = dict(
-        os.environ,
-        DATABASE_URL=f"postgresql://postgres@127.0.0.1:{os.environ['TIANJIE_DB_PORT']}/{DB}",
-        TIPG_DB_TABLES='["public.spatial_parcel"]',
-        TIPG_DB_SPATIAL_EXTENT="false",
-        TIPG_DB_DATETIME_EXTENT="false",
-        PGOPTIONS="-c max_parallel_workers_per_gather=0",
-    )
-    tipg = subprocess.Popen(
-        [uvicorn("tipg", "bench/requirements-tipg.txt"), "tipg.main:app", "--port", "18002", *QUIET],
-        env=tipg_env,
-        cwd=OUT,
-    )
+    web = start_gunicorn(dict(bench_env(), TIANJIE_IMAGERY_ROOT=str(IMAGERY)))
+    tipg = start_tipg({})
     titiler = subprocess.Popen(
         [uvicorn("titiler", "bench/requirements-titiler.txt"), "titiler_app:app", "--port", "18003", *QUIET],
         env=dict(os.environ, GDAL_CACHEMAX="200", PYTHONPATH=str(ROOT / "bench")),

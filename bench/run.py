@@ -180,6 +180,65 @@ def time_psql(tiles: list[tuple[int, int, int]]) -> list[float]:
     return [float(m) for m in re.findall(r"^Time: ([\d.]+) ms", out, flags=re.M)][1:]  # first is the SET
 
 
+def start_gunicorn(env: dict, port: int = 18001) -> subprocess.Popen:
+    """Tianjie as deployed: gunicorn on config.wsgi, one process, one thread, keep-alive."""
+    return subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi:application",
+            "--no-control-socket",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "1",
+            "-k",
+            "gthread",
+            "--threads",
+            "1",
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+
+
+def uvicorn(name: str, requirements: str) -> str:
+    """uvicorn of a peer's own virtualenv (made on first use from its pinned requirements)."""
+    venv = ROOT / ".tianjie" / f"bench-{name}"
+    if not (venv / "bin" / "uvicorn").exists():
+        sh(sys.executable, "-m", "venv", str(venv))
+        sh(str(venv / "bin/pip"), "install", "-q", "--disable-pip-version-check", "-r", str(ROOT / requirements))
+    return str(venv / "bin" / "uvicorn")
+
+
+def start_tipg(extra: dict, port: int = 18002) -> subprocess.Popen:
+    """tipg on the bench database's parcel table, one uvicorn worker."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"postgresql://postgres@127.0.0.1:{os.environ['TIANJIE_DB_PORT']}/{DB}",
+        TIPG_DB_TABLES='["public.spatial_parcel"]',
+        TIPG_DB_SPATIAL_EXTENT="false",
+        TIPG_DB_DATETIME_EXTENT="false",
+        PGOPTIONS="-c max_parallel_workers_per_gather=0",
+        **extra,
+    )
+    return subprocess.Popen(
+        [
+            uvicorn("tipg", "bench/requirements-tipg.txt"),
+            "tipg.main:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=OUT,
+    )
+
+
 def pct(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
@@ -197,53 +256,8 @@ def main() -> None:
     tiles = pick_tiles(args.tiles)
     cookie = session_cookie()
 
-    env = bench_env()
-    web = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "config.wsgi:application",
-            "--no-control-socket",
-            "-b",
-            "127.0.0.1:18001",
-            "-w",
-            "1",
-            "-k",
-            "gthread",
-            "--threads",
-            "1",
-            "--keep-alive",
-            "30",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    tipg_venv = ROOT / ".tianjie" / "bench-tipg"
-    if not (tipg_venv / "bin" / "uvicorn").exists():
-        sh(sys.executable, "-m", "venv", str(tipg_venv))
-        sh(
-            str(tipg_venv / "bin/pip"),
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            "-r",
-            str(ROOT / "bench/requirements-tipg.txt"),
-        )
-    tipg_env = dict(
-        os.environ,
-        DATABASE_URL=f"postgresql://postgres@127.0.0.1:{os.environ['TIANJIE_DB_PORT']}/{DB}",
-        TIPG_DB_TABLES='["public.spatial_parcel"]',
-        TIPG_MAX_FEATURES_PER_TILE="1000000",
-        TIPG_DB_SPATIAL_EXTENT="false",
-        TIPG_DB_DATETIME_EXTENT="false",
-        PGOPTIONS="-c max_parallel_workers_per_gather=0",
-    )
-    tipg = subprocess.Popen(
-        [str(tipg_venv / "bin/uvicorn"), "tipg.main:app", "--port", "18002", "--log-level", "warning"],
-        env=tipg_env,
-        cwd=OUT,
-    )
+    web = start_gunicorn(bench_env())
+    tipg = start_tipg({"TIPG_MAX_FEATURES_PER_TILE": "1000000"})
     try:
         wait_http(18001, "/healthz")
         wait_http(18002, "/collections")

@@ -5,27 +5,18 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from frontend_map.progress import ProgressJob
 
-class ImportJob(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued", "排队中"
-        RUNNING = "running", "处理中"
-        DONE = "done", "已完成"
-        REJECTED = "rejected", "已拒绝"
-        FAILED = "failed", "出错"
 
+class ImportJob(ProgressJob):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     county_code = models.CharField(max_length=6, verbose_name="县级代码")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="上传人")
     file_name = models.CharField(max_length=255, verbose_name="文件名")
     file_path = models.CharField(max_length=500, verbose_name="存储路径")
     dry_run = models.BooleanField(default=False, verbose_name="仅检查")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name="状态")
-    progress = models.PositiveSmallIntegerField(default=0, verbose_name="进度（%）")
-    message = models.CharField(max_length=255, blank=True, verbose_name="当前步骤")
     report = models.JSONField(null=True, blank=True, verbose_name="质检报告")
     created_at = models.DateTimeField(auto_now_add=True, verbose_name="上传时间")
-    finished_at = models.DateTimeField(null=True, blank=True, verbose_name="完成时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "数据包导入任务"

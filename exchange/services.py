@@ -1,15 +1,14 @@
 """Import jobs: create one for an upload, run it (from the Celery task) with progress."""
 
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from audit import services as audit
+from frontend_map.progress import store_upload
 from spatial.codes import validate_region_code
 from spatial.errors import CodeError, DomainError
 from spatial.permissions import ensure
@@ -33,12 +32,7 @@ def import_job_create(*, actor: Any, county_code: str, upload: UploadedFile, dry
         raise CodeError("请上传 .zip 格式的数据包", "upload the package as a .zip file", field="file")
     if upload.size and upload.size > MAX_UPLOAD_BYTES:
         raise CodeError("数据包超过 4 GB 上限", "the package is larger than the 4 GB limit", field="file")
-    folder = Path(settings.MEDIA_ROOT) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}.zip"
-    with open(path, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
+    path = store_upload(upload, "imports", ".zip")
     job = ImportJob.objects.create(
         county_code=county_code, uploaded_by=actor, file_name=name, file_path=str(path), dry_run=dry_run
     )

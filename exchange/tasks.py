@@ -1,9 +1,10 @@
 """Celery entry points: an uploaded package is checked, and loaded unless it was a dry run."""
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from celery import shared_task
+
+from frontend_map.progress import run_recording_failure
 
 from .models import ImportJob
 from .services import import_job_run
@@ -13,14 +14,6 @@ from .services import import_job_run
 def import_package(job_id: str) -> str:
     job = ImportJob.objects.get(pk=job_id)
     try:
-        import_job_run(job=job)
-    except Exception as exc:  # the job records the failure for the user; the log keeps the trace
-        ImportJob.objects.filter(pk=job_id).update(
-            status=ImportJob.Status.FAILED,
-            message=f"处理出错 / failed: {exc.__class__.__name__}",
-            finished_at=datetime.now(UTC),
-        )
-        raise
+        return run_recording_failure(ImportJob, job_id, lambda: import_job_run(job=job))
     finally:
         Path(job.file_path).unlink(missing_ok=True)
-    return ImportJob.objects.values_list("status", flat=True).get(pk=job_id)

@@ -2,17 +2,16 @@
 Celery task (tiles.tasks) that records its progress on the job. Creating a job checks what can be checked
 at once (permission, file type and size, the seeding request) so that a mistake is shown on the form."""
 
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.text import slugify
 
 from audit import services as audit
+from frontend_map.progress import store_upload
 from spatial.codes import validate_region_code
 from spatial.errors import DomainError
 from spatial.permissions import ensure
@@ -55,12 +54,7 @@ def imagery_job_ingest(
         raise ImageryError("图层名只能用字母、数字和短横线", "a layer name takes letters, digits and -", field="name")
     if Imagery.objects.filter(name=slug).exists():
         raise ImageryError(f"影像图层名 {slug} 已存在", f"an imagery layer named {slug} already exists", field="name")
-    folder = Path(settings.MEDIA_ROOT) / "imagery-uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}.tif"
-    with open(path, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
+    path = store_upload(upload, "imagery-uploads", ".tif")
     job = ImageryJob.objects.create(
         kind=ImageryJob.Kind.INGEST,
         county_code=county_code,

@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.contrib.gis.db import models
 
+from frontend_map.progress import ProgressJob
 from spatial.models import Region
 
 
@@ -35,32 +36,21 @@ class Imagery(models.Model):
         return self.title
 
 
-class ImageryJob(models.Model):
+class ImageryJob(ProgressJob):
     """An ingest of an uploaded image, or a seeding of tiles, run by a Celery task with its progress."""
 
     class Kind(models.TextChoices):
         INGEST = "ingest", "导入影像"
         SEED = "seed", "预生成瓦片"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "排队中"
-        RUNNING = "running", "处理中"
-        DONE = "done", "已完成"
-        REJECTED = "rejected", "已拒绝"
-        FAILED = "failed", "出错"
-
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=8, choices=Kind.choices, verbose_name="类型")
     county_code = models.CharField(max_length=6, verbose_name="县级代码")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="提交人")
     params = models.JSONField(default=dict, verbose_name="参数")  # the form's values (and the upload's path)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name="状态")
-    progress = models.PositiveSmallIntegerField(default=0, verbose_name="进度（%）")
-    message = models.CharField(max_length=255, blank=True, verbose_name="当前步骤")
     error_zh = models.TextField(blank=True, verbose_name="原因")
     error_en = models.TextField(blank=True, verbose_name="原因（英文）")
     created_at = models.DateTimeField(auto_now_add=True, verbose_name="提交时间")
-    finished_at = models.DateTimeField(null=True, blank=True, verbose_name="完成时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "影像任务"

@@ -1,7 +1,6 @@
 """The county administrator's upload page: a job per package, run by Celery, progress and a readable report."""
 
 import re
-import time
 import zipfile
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from django.db import transaction
 
 from accounts.models import User
 from config.celery import app
+from conftest import wait_until_finished
 from exchange.export import package_export
 from exchange.models import ImportJob
 from exchange.services import import_job_create, import_job_run
@@ -84,12 +84,7 @@ def test_a_real_worker_runs_an_uploaded_check(django_db_setup, django_db_blocker
                 job = import_job_create(
                     actor=county, county_code="450326", upload=SimpleUploadedFile("pkg.zip", data), dry_run=True
                 )
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                job.refresh_from_db()
-                if job.finished_at:
-                    break
-                time.sleep(0.2)
+            wait_until_finished(job, 60)
         try:
             assert job.status == ImportJob.Status.DONE, job.message
             assert job.report["parcels_read"] > 0 and not job.report["rejected"]

@@ -1,6 +1,5 @@
 """The county's imagery page: upload a GeoTIFF or ask for seeding, follow the job, read why it was refused."""
 
-import time
 from pathlib import Path
 
 from celery.contrib.testing.worker import start_worker
@@ -10,6 +9,7 @@ from django.db import transaction
 from accounts.models import User
 from audit.models import AuditEvent
 from config.celery import app
+from conftest import wait_until_finished
 from tiles.jobs import imagery_job_ingest, imagery_job_run
 from tiles.models import Imagery, ImageryJob
 
@@ -143,12 +143,7 @@ def test_a_real_worker_runs_an_upload(django_db_setup, django_db_blocker, settin
                     upload=SimpleUploadedFile("world.tif", (FIXTURES / "world.rgb.tif").read_bytes()),
                     name="worker-world",
                 )
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                job.refresh_from_db()
-                if job.finished_at:
-                    break
-                time.sleep(0.2)
+            wait_until_finished(job, 120)
         try:
             assert job.status == ImageryJob.Status.DONE, (job.message, job.error_zh)
             assert Imagery.objects.get(name="worker-world").source_crs == "EPSG:4326"
