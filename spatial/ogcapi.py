@@ -167,12 +167,18 @@ def _bbox_sql(srid: int | None) -> str:
     return f"ST_Transform({env.format(int(srid))}, 4490)"
 
 
-def _features_sql(c: Collection, srid: int | None, *, bbox_srid: int | None, has_bbox: bool, one: bool) -> str:
-    geom, decimals = _geometry_sql(c, srid)
+def _where(c: Collection, *, bbox_srid: int | None, has_bbox: bool) -> list[str]:
+    """The collection's own condition, the caller's regions, and the box when there is one."""
     where = [c.where, f"{c.code} LIKE ANY(%(prefixes)s)"]
     if has_bbox:
         env = _bbox_sql(bbox_srid)
         where += [f"{c.geom} && {env}", f"ST_Intersects({c.geom}, {env})"]
+    return where
+
+
+def _features_sql(c: Collection, srid: int | None, *, bbox_srid: int | None, has_bbox: bool, one: bool) -> str:
+    geom, decimals = _geometry_sql(c, srid)
+    where = _where(c, bbox_srid=bbox_srid, has_bbox=has_bbox)
     if one:
         where.append(f"{c.code} = %(fid)s")
     else:
@@ -205,11 +211,7 @@ class Page:
 
 
 def _count_sql(c: Collection, *, bbox_srid: int | None, has_bbox: bool) -> str:
-    where = [c.where, f"{c.code} LIKE ANY(%(prefixes)s)"]
-    if has_bbox:
-        env = _bbox_sql(bbox_srid)
-        where += [f"{c.geom} && {env}", f"ST_Intersects({c.geom}, {env})"]
-    return f"SELECT count(*) FROM {c.table} WHERE {' AND '.join(where)}"
+    return f"SELECT count(*) FROM {c.table} WHERE {' AND '.join(_where(c, bbox_srid=bbox_srid, has_bbox=has_bbox))}"
 
 
 def items_page(
