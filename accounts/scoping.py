@@ -24,6 +24,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "packages.export": {Role.COUNTY_AGRICULTURE},
     "packages.import": {Role.COUNTY_AGRICULTURE},
     "imagery.ingest": {Role.COUNTY_AGRICULTURE},
+    "calendar.edit": {Role.COUNTY_AGRICULTURE},
 }
 
 

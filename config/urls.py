@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("spatial.urls")),
     path("", include("exchange.urls")),
     path("", include("tiles.urls")),
+    path("", include("publicity.urls")),
     path("", include("frontend_map.urls")),
 ]

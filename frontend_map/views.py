@@ -35,6 +35,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
             "offices": offices,
             "can_import": bool(scope_prefixes(request.user, "packages.import")),
             "can_manage_imagery": bool(scope_prefixes(request.user, "imagery.ingest")),
+            "can_edit_calendar": bool(scope_prefixes(request.user, "calendar.edit")),
             "map_config": {
                 "bbox": bbox,
                 "parcelMinZoom": settings.TIANJIE_PARCEL_MIN_ZOOM,

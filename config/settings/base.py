@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "contracts",
     "exchange",
     "tiles",
+    "publicity",
     "frontend_map",
 ]
 

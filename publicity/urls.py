@@ -1,0 +1,5 @@
+from django.urls import path
+
+from . import pages
+
+urlpatterns = [path("manage/calendar/", pages.calendar_page, name="calendar")]
