@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "packages.import": {Role.COUNTY_AGRICULTURE},
     "imagery.ingest": {Role.COUNTY_AGRICULTURE},
     "calendar.edit": {Role.COUNTY_AGRICULTURE},
+    "notices.post": {Role.COUNTY_AGRICULTURE, Role.TOWNSHIP, Role.VILLAGE, Role.GROUP_ISSUER},
+    "notices.object": {Role.FARMER, Role.VILLAGE, Role.GROUP_ISSUER},
 }
 
 

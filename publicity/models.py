@@ -41,3 +41,138 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}（{'休' if self.off else '班'}）"
+
+
+class NoticeKind(models.TextChoices):
+    SURVEY = "survey", "调查测绘结果公示"
+    CONTRACT = "contract", "承包合同公示"
+    TRANSFER = "transfer", "经营权流转公示"
+    HOUSEHOLDS = "households", "承包方及成员名单公示"
+
+
+# The shortest period of each kind, in working days (contracts: the pilot plan's "at least 10").
+MIN_WORKING_DAYS = {
+    NoticeKind.SURVEY: 7,
+    NoticeKind.CONTRACT: 10,
+    NoticeKind.TRANSFER: 10,
+    NoticeKind.HOUSEHOLDS: 7,
+}
+
+
+class NoticeStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    POSTED = "posted", "公示中"
+    OBJECTED = "objected", "有异议"
+    PERIOD_OVER = "period_over", "公示期满待处理异议"
+    CLOSED = "closed", "已结束"
+
+
+class Notice(models.Model):
+    """A publicity notice 公示 of parcels, households or contracts to the own and the neighbouring
+    collectives, for a period of working days counted from the day after posting."""
+
+    code = models.CharField(max_length=24, unique=True, verbose_name="公示编号")
+    kind = models.CharField(max_length=12, choices=NoticeKind.choices, verbose_name="类型")
+    title = models.CharField(max_length=200, verbose_name="标题")
+    body = models.TextField(blank=True, verbose_name="说明")
+    owner_code = models.CharField(max_length=14, db_index=True, verbose_name="公示单位区域代码")
+    owner_name = models.CharField(max_length=100, verbose_name="公示单位")
+    working_days = models.PositiveSmallIntegerField(verbose_name="公示期（工作日）")
+    posted_on = models.DateField(null=True, blank=True, verbose_name="公示日期")
+    ends_on = models.DateField(null=True, blank=True, verbose_name="公示截止日期")
+    status = models.CharField(
+        max_length=12, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT, verbose_name="状态"
+    )
+    parcels = models.ManyToManyField("spatial.Parcel", blank=True, related_name="notices", verbose_name="地块")
+    households = models.ManyToManyField(
+        "contracts.Contractor", blank=True, related_name="notices", verbose_name="承包方"
+    )
+    contracts = models.ManyToManyField("contracts.Contract", blank=True, related_name="notices", verbose_name="合同")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="创建时间")
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name="结束时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "公示"
+        ordering = ["-posted_on", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class NoticeAudience(models.Model):
+    """A collective (issuer) the notice is for: the own collective(s) and their neighbours."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="audience", verbose_name="公示")
+    fbfbm = models.CharField(max_length=14, db_index=True, verbose_name="发包方编码")
+    name = models.CharField(max_length=50, verbose_name="发包方名称")
+    own = models.BooleanField(default=False, verbose_name="本集体")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "公示范围"
+        ordering = ["-own", "fbfbm"]
+        constraints = [models.UniqueConstraint(fields=["notice", "fbfbm"], name="notice_audience_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id}:{self.fbfbm}"
+
+
+class ObjectionStatus(models.TextChoices):
+    OPEN = "open", "待答复"
+    ANSWERED = "answered", "已答复"
+
+
+class Objection(models.Model):
+    """异议: filed by a member of the audience, answered by the notice's owner. An open one blocks
+    the notice's completion."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT, related_name="objections", verbose_name="公示")
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="提出人"
+    )
+    filer_code = models.CharField(max_length=14, verbose_name="提出人所在集体")
+    reason = models.TextField(verbose_name="异议理由")
+    photo = models.CharField(max_length=300, blank=True, verbose_name="照片")  # path under MEDIA_ROOT
+    status = models.CharField(
+        max_length=10, choices=ObjectionStatus.choices, default=ObjectionStatus.OPEN, verbose_name="状态"
+    )
+    answer = models.TextField(blank=True, verbose_name="答复")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="答复人",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="提出时间")
+    answered_at = models.DateTimeField(null=True, blank=True, verbose_name="答复时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "异议"
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id} 异议 {self.pk}"
+
+
+class Notification(models.Model):
+    """An in-app message (the list a user sees); SMS/WeChat go through publicity.notify's senders."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name="接收人"
+    )
+    title = models.CharField(max_length=200, verbose_name="标题")
+    body = models.TextField(blank=True, verbose_name="内容")
+    url = models.CharField(max_length=300, blank=True, verbose_name="链接")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="时间")
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name="已读时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "站内通知"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -181,3 +181,6 @@ LOGGING = {
 # Tiles: parcels are drawn from this zoom on; below it the layer shows group territories (sub-pixel parcels).
 TIANJIE_PARCEL_MIN_ZOOM = 13
 TIANJIE_TILE_MAX_AGE = int(env("TIANJIE_TILE_MAX_AGE", "300"))
+
+# SMS/WeChat senders (publicity.notify); the in-app list is always written. Only the logging one ships.
+TIANJIE_NOTIFY_SENDERS = ["publicity.notify.LogSender"]

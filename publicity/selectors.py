@@ -1,0 +1,66 @@
+"""Reads for notices: the neighbouring collectives of a set of issuers, and the notices a user may see."""
+
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from accounts.scoping import scope_prefixes
+
+from .models import Notice
+
+NEIGHBOUR_DISTANCE_M = 0.5
+# Degrees around a parcel's box that surely hold everything within NEIGHBOUR_DISTANCE_M (1e-5° ≥ 0.5 m
+# in latitude, and in longitude below 60°), so that the spatial index picks the candidates.
+_MARGIN_DEG = 1e-5
+
+_NEIGHBOURS_SQL = """
+WITH own AS (
+  SELECT p.geom FROM spatial_parcel p JOIN spatial_issuer i ON i.id = p.issuer_id
+  WHERE i.fbfbm = ANY(%(own)s) AND p.valid_to IS NULL
+)
+SELECT DISTINCT i.fbfbm, i.name
+FROM own o
+JOIN spatial_parcel p ON p.geom && ST_Expand(o.geom, %(margin)s) AND p.valid_to IS NULL
+JOIN spatial_issuer i ON i.id = p.issuer_id
+WHERE NOT (i.fbfbm = ANY(%(own)s))
+  AND ST_DWithin(ST_Transform(o.geom, %(srid)s), ST_Transform(p.geom, %(srid)s), %(distance)s)
+ORDER BY i.fbfbm
+"""
+
+
+def neighbouring_issuers(own: list[str], measure_srid: int) -> list[tuple[str, str]]:
+    """(FBFBM, name) of the issuers with a current parcel sharing an edge with, or closer than 0.5 m in the
+    county plane to, a current parcel of one of the `own` issuers."""
+    if not own:
+        return []
+    with connection.cursor() as cur:
+        cur.execute(
+            _NEIGHBOURS_SQL,
+            {"own": own, "margin": _MARGIN_DEG, "srid": int(measure_srid), "distance": NEIGHBOUR_DISTANCE_M},
+        )
+        return [(r[0], r[1]) for r in cur.fetchall()]
+
+
+def audience_q(prefixes: list[str]) -> Q:
+    """Notices whose audience holds a collective inside one of the prefixes (township and village officers
+    see those of their area), or the collective a group-level user belongs to (a farmer of group G sees
+    notices to G, and to the village-level issuer of G's village)."""
+    if not prefixes:
+        return Q(pk__in=[])
+    parts = []
+    for p in prefixes:
+        parts.append(Q(audience__fbfbm__startswith=p))
+        if len(p) == 14:  # a group: also its village's own issuer (village code + "00")
+            parts.append(Q(audience__fbfbm=p[:12] + "00"))
+    return reduce(or_, parts)
+
+
+def notices_visible(user: Any) -> "QuerySet[Notice]":
+    """Posted notices for the user's collectives, and every notice (drafts too) of the user's own units."""
+    seen = scope_prefixes(user)
+    owned = scope_prefixes(user, "notices.post")
+    mine = reduce(or_, (Q(owner_code__startswith=p) for p in owned), Q(pk__in=[]))
+    return Notice.objects.filter((audience_q(seen) & ~Q(status="draft")) | mine).distinct()
