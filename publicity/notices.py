@@ -158,7 +158,7 @@ def notice_post(*, actor: Any, notice: Notice, posted_on: date | None = None) ->
     return notice
 
 
-def _in_audience(actor: Any, notice: Notice) -> str | None:
+def audience_collective(actor: Any, notice: Notice) -> str | None:
     """The collective through which the actor belongs to the audience, if any."""
     audience = list(notice.audience.values_list("fbfbm", flat=True))
     for p in scope_prefixes(actor, "notices.object"):
@@ -173,7 +173,7 @@ def objection_file(
     *, actor: Any, notice: Notice, reason: str, photo: UploadedFile | None = None, today: date | None = None
 ) -> Objection:
     notice = Notice.objects.select_for_update().get(pk=notice.pk)
-    where = _in_audience(actor, notice)
+    where = audience_collective(actor, notice)
     if where is None:
         raise PermissionDeniedError(
             "只有公示范围内的农户和村组干部可以提出异议", "only the notice's audience may object"

@@ -64,3 +64,50 @@ def notices_visible(user: Any) -> "QuerySet[Notice]":
     owned = scope_prefixes(user, "notices.post")
     mine = reduce(or_, (Q(owner_code__startswith=p) for p in owned), Q(pk__in=[]))
     return Notice.objects.filter((audience_q(seen) & ~Q(status="draft")) | mine).distinct()
+
+
+def notice_parcel_rows(notice: Notice) -> list[dict[str, Any]]:
+    """The noticed parcels with their current contractor, for the page and the printed notice."""
+    from contracts.models import ContractParcel
+
+    holders = dict(
+        ContractParcel.objects.filter(parcel__in=notice.parcels.all(), contract__valid_to__isnull=True).values_list(
+            "dkbm", "contract__contractor__name"
+        )
+    )
+    return [
+        {
+            "dkbm": p.dkbm,
+            "dkmc": p.dkmc,
+            "scmj": p.scmj,
+            "scmjm": p.scmjm,
+            "four_sides": f"东 {p.dkdz or '—'}；南 {p.dknz or '—'}；西 {p.dkxz or '—'}；北 {p.dkbz or '—'}",
+            "holder": holders.get(p.dkbm, ""),
+        }
+        for p in notice.parcels.order_by("dkbm")
+    ]
+
+
+def notice_household_rows(notice: Notice) -> list[dict[str, Any]]:
+    """The noticed households, ID numbers masked (the notice is read by the whole village)."""
+    return [
+        {"cbfbm": h.cbfbm, "name": h.name, "id_masked": h.id_number_masked, "members": h.member_count}
+        for h in notice.households.order_by("cbfbm")
+    ]
+
+
+def notice_parcels_geojson(notice: Notice) -> str:
+    """The noticed parcels as a GeoJSON FeatureCollection (EPSG:4490 lon/lat), written by PostGIS."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
+              'type', 'Feature', 'id', p.dkbm, 'geometry', ST_AsGeoJSON(p.geom, 8, 0)::json,
+              'properties', json_build_object('dkbm', p.dkbm, 'dkmc', p.dkmc, 'scmjm', p.scmjm))
+              ORDER BY p.dkbm), '[]'::json))::text
+            FROM spatial_parcel p JOIN publicity_notice_parcels np ON np.parcel_id = p.id
+            WHERE np.notice_id = %s
+            """,
+            [notice.pk],
+        )
+        return cur.fetchone()[0]

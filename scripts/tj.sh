@@ -26,7 +26,8 @@ fi
 PGDATA="$PGBASE/pg"
 PGLOG="$PGBASE/log"
 APT_PACKAGES=(postgresql-15 postgresql-15-postgis-3 gdal-bin libgdal32 libgeos-c1v5 libproj25 binutils
-              redis-server chromium fonts-wqy-zenhei nodejs npm mdbtools)
+              redis-server chromium fonts-wqy-zenhei nodejs npm mdbtools
+              libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils)
 
 say() { printf '\033[1;32m==>\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31mError:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -196,7 +197,9 @@ run() {
     die "Loading the demo county failed; see the message above."
   fi
   "$PY" manage.py demo_imagery --county 450326 || die "Loading the demo imagery failed; see the message above."
-  start_bg celery "$VENV/bin/celery" -A config worker -l info --concurrency 2
+  "$PY" manage.py demo_publicity --county 450326 || die "Posting the demo notice failed; see the message above."
+  # -B: the worker also runs beat (one worker here), for the nightly jobs (CELERY_BEAT_SCHEDULE)
+  start_bg celery "$VENV/bin/celery" -A config worker -B -s "$RUN/celerybeat-schedule" -l info --concurrency 2
   start_bg web "$VENV/bin/gunicorn" config.wsgi:application --no-control-socket \
     -b "127.0.0.1:$WEB_PORT" -w 3 --access-logfile - --error-logfile -
   for _ in $(seq 100); do

@@ -34,7 +34,7 @@ from spatial.measure import STORAGE_SRID
 from spatial.models import Region
 from spatial.permissions import ensure
 
-from .mapproxy import build_mbtiles, imagery_root, write_config
+from .mapproxy import build_mbtiles, imagery_changed, imagery_root
 from .models import Imagery
 
 ALLOWED_EPSG = {4490, 4326, 3857, *range(4513, 4555), *range(32601, 32661), *range(32701, 32761)}
@@ -191,6 +191,7 @@ def imagery_ingest(
             )
             shutil.move(partial, target)  # last: a failure above leaves no file behind
             shutil.move(tiles, root / tiles.name)
-            transaction.on_commit(write_config)  # MapProxy reloads its configuration when the file changes
+            # MapProxy reloads its configuration when the file changes; the county mosaic is redrawn
+            transaction.on_commit(lambda: imagery_changed(county_code))
     progress(f"已导入影像 / ingested: {slug}")
     return image

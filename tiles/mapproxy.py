@@ -34,6 +34,7 @@ from .models import Imagery
 
 TILE_PX = 256
 MIN_ZOOM = 8  # the lowest zoom with imagery tiles: a prefecture on one screen
+UPSCALE_LEVELS = 10  # zooms beyond an image's native zoom that MapProxy enlarges (a 30 m scene on a 1:1000 print)
 TMS = morecantile.tms.get("WebMercatorQuad")
 WEBMERCATOR_HALF = 20037508.342789244
 
@@ -130,6 +131,10 @@ def config() -> dict[str, Any]:
             "sources": [],
             "format": "image/png",
             "cache": {"type": "mbtiles", "filename": str(imagery_root() / f"{image.name}.mbtiles")},
+            # Beyond the native zoom, tiles are enlarged from the deepest tiles there are (not stored):
+            # WMS/WMTS clients and the printed maps zoom further than the image's resolution.
+            "upscale_tiles": UPSCALE_LEVELS,
+            "cache_rescaled_tiles": False,
         }
         caches[geodetic] = {  # reprojected by MapProxy from the Web Mercator tiles, cached on disk
             "grids": ["cgcs2000"],
@@ -160,7 +165,7 @@ def config() -> dict[str, Any]:
         "layers": layers or [{"name": "none", "title": "(no imagery yet)", "sources": []}],
         "caches": caches,
         "grids": {
-            "webmercator": {"base": "GLOBAL_WEBMERCATOR", "origin": "sw"},
+            "webmercator": {"base": "GLOBAL_WEBMERCATOR", "origin": "sw", "num_levels": 22},  # to zoom 21
             # CGCS2000 geographic like Tianditu's "c" tiles: level 0 is 2 x 1 tiles of 0.703125 deg/px
             # (Tianditu's level 1), each next level halves the resolution; rows from the north.
             "cgcs2000": {
@@ -194,6 +199,18 @@ def write_config() -> Path:
     partial.write_text(yaml.safe_dump(config(), allow_unicode=True, sort_keys=False), encoding="utf-8")
     os.replace(partial, path)
     return path
+
+
+def mosaic_cache_clear(county: str) -> None:
+    """Drop a county mosaic's cached tiles (both grids): they were drawn from the images it had then."""
+    for folder in (imagery_root() / "cache").glob(f"{county}-mosaic_cache_*"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def imagery_changed(county: str) -> None:
+    """After an image of `county` is added: the new configuration, and a mosaic redrawn with it."""
+    write_config()
+    mosaic_cache_clear(county)
 
 
 _app: Any = None

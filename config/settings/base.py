@@ -3,6 +3,7 @@
 import os
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -114,6 +115,8 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
     # A broken audit chain must be noticed the next morning, not at the next inspection.
     "audit-verify-nightly": {"task": "audit.verify_chain", "schedule": 24 * 3600},
+    # Notices whose period ended yesterday are closed (or marked waiting for answers) early in the morning.
+    "publicity-close-ended": {"task": "publicity.close_ended_notices", "schedule": crontab(hour=0, minute=30)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

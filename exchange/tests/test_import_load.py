@@ -262,7 +262,7 @@ def test_the_first_load_of_an_empty_registry_rebuilds_indexes_and_keys_as_they_w
     before = _schema(tables)
     assert len(before[0]) > 20 and any("FOREIGN KEY" in c[2] for c in before[1])
     with connection.cursor() as cur:  # an empty registry, issuers too: the import creates them first (rolled back)
-        cur.execute(f"TRUNCATE {', '.join(tables + BULK_TABLES['JZD/JZX'])}, spatial_issuer")
+        cur.execute(f"TRUNCATE {', '.join(tables + BULK_TABLES['JZD/JZX'])}, spatial_issuer CASCADE")
     report = package_import(actor=None, path=folder, progress=lambda m: None)
     assert not report.rejected and report.parcels_imported == parcels
     event = AuditEvent.objects.filter(action="package.imported").latest("id")

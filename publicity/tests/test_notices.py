@@ -2,17 +2,12 @@
 with the working-day period, objections that block completion, the scheduled close, and scoping."""
 
 from datetime import date
-from pathlib import Path
 
-import fiona
-import numpy as np
 import pytest
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
-from pyproj import Transformer
-from shapely.geometry import shape
 
-from accounts.models import Role, User
+from accounts.models import Role
 from accounts.tests.factories import office_for
 from audit.models import AuditEvent
 from publicity.models import Notice, NoticeStatus, Notification, ObjectionStatus
@@ -26,47 +21,10 @@ from publicity.notices import (
     objection_file,
 )
 from publicity.selectors import neighbouring_issuers
-from spatial import services as spatial
 from spatial.errors import PermissionDeniedError
-from spatial.models import Parcel, Region
+from spatial.models import Parcel
 
-NL = Path(__file__).resolve().parents[2] / "exchange" / "tests" / "fixtures" / "nl_referentiepercelen"
-VILLAGE = "450326100299"  # a test village of the demo county, away from the demo parcels
-GROUPS = [f"{VILLAGE}{g:02d}" for g in (1, 2, 3, 4)]
-
-
-@pytest.fixture
-def dutch_fields(demo):
-    """The 100 Dutch reference parcels (56 pairs sharing an edge) moved into Yongfu's plane, south of the
-    demo parcels, dealt to four groups in turn (so that many shared edges lie between two groups);
-    returns the plane geometries and the group of each."""
-    with fiona.open(NL / "referentiepercelen.gpkg") as src:
-        geoms = [shape(f["geometry"]) for f in src]
-    cx, cy = shapely.centroid(shapely.union_all(geoms)).coords[0]
-    geoms = [shapely.affinity.translate(g, 396000 - cx, 2745000 - cy) for g in geoms]
-    group_of = [GROUPS[i % 4] for i in range(len(geoms))]
-    village = spatial.region_create(
-        actor=None, code=VILLAGE, name="荷兰村", level="village", parent=Region.objects.get(code=demo.township)
-    )
-    to_4490 = Transformer.from_crs(4546, 4490, always_xy=True)
-    issuers = {}
-    for code in GROUPS:
-        region = spatial.region_create(actor=None, code=code, name=f"荷兰{code[-2:]}组", level="group", parent=village)
-        issuers[code] = spatial.issuer_create(
-            actor=None, fbfbm=code, name=f"荷兰{code[-2:]}组", region=region, person_in_charge="组长"
-        )
-    seq = dict.fromkeys(GROUPS, 0)
-    for g, code in zip(geoms, group_of, strict=True):
-        seq[code] += 1
-        lonlat = shapely.transform(g, lambda xy: np.column_stack(to_4490.transform(xy[:, 0], xy[:, 1])))
-        spatial.parcel_create(
-            actor=None,
-            issuer=issuers[code],
-            dkbm=f"{code}{seq[code]:05d}",
-            dkmc="荷兰田",
-            geom=GEOSGeometry(lonlat.wkt, srid=4490),
-        )
-    return geoms, group_of
+from .conftest import GROUPS, VILLAGE, _Today
 
 
 def _expected_neighbours(geoms, group_of, own: set[str]) -> set[str]:
@@ -108,16 +66,6 @@ def test_a_gap_of_more_than_half_a_metre_is_not_a_neighbour(dutch_fields):
     assert got == _expected_neighbours(shifted_geoms, group_of, {GROUPS[3]})
 
 
-@pytest.fixture
-def people(dutch_fields):
-    """An officer of group 01 (the owner), a farmer of group 02 (a neighbour), a farmer of the demo
-    county's far group (not in the audience)."""
-    officer = office_for(role=Role.GROUP_ISSUER, region_code=GROUPS[0]).user
-    neighbour = office_for(role=Role.FARMER, region_code=GROUPS[1], contractor_code=f"{GROUPS[1]}0001").user
-    stranger = User.objects.get(username="farmer")  # 金源村江坪组, far north
-    return officer, neighbour, stranger
-
-
 def _contract_notice(officer, posted=date(2025, 9, 26)):
     parcels = list(Parcel.objects.filter(dkbm__startswith=GROUPS[0]).values_list("dkbm", flat=True)[:3])
     notice = notice_create(
@@ -142,22 +90,6 @@ def test_posting_fixes_the_period_and_the_audience(people, dutch_fields, monkeyp
     for fbfbm in set(audience) - {GROUPS[0]}:  # the neighbouring groups' officers are told
         assert Notification.objects.filter(recipient__offices__region__code=fbfbm, title__startswith="新公示").exists()
     assert AuditEvent.objects.filter(action="notice.posted", subject_id=str(notice.pk)).exists()
-
-
-class _Today:
-    """`date` with a fixed today(), for the services' default posting day."""
-
-    def __init__(self, today: date) -> None:
-        self._today = today
-
-    def today(self) -> date:
-        return self._today
-
-    def __call__(self, *args, **kwargs):
-        return date(*args, **kwargs)
-
-    def fromisoformat(self, raw: str) -> date:
-        return date.fromisoformat(raw)
 
 
 def test_too_short_a_period_or_a_subject_outside_is_refused(people):
@@ -216,3 +148,12 @@ def test_an_objection_blocks_completion_until_answered(people, monkeypatch):
         "notice.objection_answered",
         "notice.closed",
     } <= actions
+
+
+def test_the_nightly_close_is_scheduled_with_a_registered_task():
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    entry = app.conf.beat_schedule["publicity-close-ended"]
+    assert entry["task"] in app.tasks
+    assert entry["schedule"].hour == {0} and entry["schedule"].minute == {30}

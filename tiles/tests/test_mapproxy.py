@@ -4,6 +4,7 @@ outside it, WMTS capabilities that GDAL's WMTS driver opens."""
 import io
 import subprocess
 import threading
+from datetime import date
 from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
@@ -80,6 +81,16 @@ def test_the_no_data_collar_inside_an_image_is_transparent_not_black(demo, setti
     assert np.array_equal(got[..., 3] > 0, mask > 0)
 
 
+def test_beyond_the_native_zoom_tiles_are_enlarged_not_blank(served):
+    _image, cog, app = served
+    z = native_zoom(cog) + 3
+    with rasterio.open(cog) as src:
+        lon, lat = TMS.lnglat((src.bounds.left + src.bounds.right) / 2, (src.bounds.bottom + src.bounds.top) / 2)
+    tile = TMS.tile(lon, lat, z)
+    got = _png(Client(app).get(f"/wmts/aerial/webmercator/{z}/{tile.x}/{tile.y}.png").data)
+    assert (got[..., 3] == 255).all() and got[..., :3].std() > 1  # the image, enlarged: not empty, not flat
+
+
 def test_outside_the_image_a_tile_is_transparent_not_an_error(served):
     _image, cog, app = served
     z = native_zoom(cog)
@@ -153,6 +164,35 @@ def test_tiles_on_the_cgcs2000_grid(served):
     assert 0 < (alpha == 255).sum() < alpha.size  # the image, reprojected, inside a transparent tile
     caps = Client(app).get("/wmts/1.0.0/WMTSCapabilities.xml").data.decode()
     assert "<ows:Identifier>cgcs2000</ows:Identifier>" in caps and "EPSG:4490</ows:SupportedCRS>" in caps
+
+
+def test_a_newer_image_redraws_the_mosaic_where_it_lies(served, django_capture_on_commit_callbacks, tmp_path):
+    """The mosaic's tiles are cached; an image flown later over the same place must replace them."""
+    image, cog, app = served
+    z = native_zoom(cog)
+    x0, y0, x1, y1 = image.footprint.extent
+    tile = TMS.tile((x0 + x1) / 2, (y0 + y1) / 2, z)
+    url = f"/wmts/450326-mosaic/webmercator/{z}/{tile.x}/{tile.y}.png"
+    old = _png(Client(app).get(url).data)  # drawn from the first image, and now in the mosaic's cache
+    with rasterio.open(FIXTURES / "cogeo.tif") as src:  # the same place, other pixels (the colours inverted)
+        profile, pixels = src.profile, src.read()
+    newer = tmp_path / "newer.tif"
+    with rasterio.open(newer, "w", **profile) as dst:
+        dst.write(255 - pixels)
+    with django_capture_on_commit_callbacks(execute=True):
+        imagery_ingest(
+            actor=None,
+            path=newer,
+            county_code="450326",
+            name="aerial-2024",
+            acquired_on=date(2024, 5, 1),
+            progress=lambda m: None,
+        )
+    client = Client(mapproxy_app())
+    now = _png(client.get(url).data)
+    own = _png(client.get(f"/wmts/aerial-2024/webmercator/{z}/{tile.x}/{tile.y}.png").data)
+    diff = lambda a, b: np.abs(a.astype(int) - b.astype(int)).mean()  # noqa: E731 - merged tiles are re-encoded
+    assert diff(now, own) < 3 < 30 < diff(now, old)  # the newest image, on top; not the cached old tile
 
 
 def test_the_county_mosaic_holds_each_of_its_images(served, django_capture_on_commit_callbacks):

@@ -1,0 +1,21 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from spatial.errors import DomainError
+
+from ...demo import demo_publicity_load
+
+
+class Command(BaseCommand):
+    help = "示范公示 / Post a demo contract notice in the demo county (once)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--county", default="450326", help="6-digit county code of the demo county")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        try:
+            notice = demo_publicity_load(county_code=opts["county"], progress=lambda msg: self.stdout.write(msg))
+        except DomainError as exc:
+            raise CommandError(str(exc.message)) from exc
+        self.stdout.write(self.style.SUCCESS(f"示范公示 demo notice: {notice.code if notice else '—'}"))

@@ -1,0 +1,26 @@
+// The noticed parcels on a small map: the county's imagery (if any) under them, outlined in red.
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("notice-map-config").textContent);
+  const el = document.getElementById("notice-map");
+  const map = L.map(el, {zoomControl: true});
+  const bases = {};
+  (config.imagery || []).forEach(function (layer, i) {
+    const t = L.tileLayer(layer.url, {maxZoom: 21, maxNativeZoom: layer.maxNativeZoom, bounds: layer.bounds});
+    bases[layer.title] = t;
+    if (i === 0) t.addTo(map);
+  });
+  if (Object.keys(bases).length > 1) L.control.layers(bases, {}).addTo(map);
+  L.control.scale({imperial: false}).addTo(map);
+  fetch(config.geojson, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (fc) {
+    const layer = L.geoJSON(fc, {
+      style: {color: "#d32f2f", weight: 3, fillColor: "#ffd54f", fillOpacity: 0.45},
+      onEachFeature: function (f, l) {
+        l.bindTooltip(f.properties.dkbm.slice(-5) + " " + (f.properties.dkmc || ""), {permanent: fc.features.length <= 12});
+      }
+    }).addTo(map);
+    if (fc.features.length) { map.fitBounds(layer.getBounds().pad(0.5)); } else { map.setView([25, 110], 12); }
+    el.dataset.features = String(fc.features.length);
+  });
+  window.tianjieNoticeMap = map;
+})();
