@@ -9,6 +9,7 @@ from django.shortcuts import render
 from pyproj import CRS
 
 from accounts.scoping import active_offices, scope_prefixes
+from publicity.models import Notification
 from spatial.models import CountySettings
 from spatial.selectors import region_extent
 from tiles.selectors import imagery_visible
@@ -36,11 +37,13 @@ def map_page(request: HttpRequest) -> HttpResponse:
             "can_import": bool(scope_prefixes(request.user, "packages.import")),
             "can_manage_imagery": bool(scope_prefixes(request.user, "imagery.ingest")),
             "can_edit_calendar": bool(scope_prefixes(request.user, "calendar.edit")),
+            "unread": Notification.objects.filter(recipient_id=request.user.pk, read_at__isnull=True).count(),
             "map_config": {
                 "bbox": bbox,
                 "parcelMinZoom": settings.TIANJIE_PARCEL_MIN_ZOOM,
                 "imagery": imagery_visible(request.user),
                 "plane": plane,
+                "notices": "/notices/running.geojson",
             },
         },
     )

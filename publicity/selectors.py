@@ -111,3 +111,25 @@ def notice_parcels_geojson(notice: Notice) -> str:
             [notice.pk],
         )
         return cur.fetchone()[0]
+
+
+def running_notice_parcels_geojson(user: Any) -> str:
+    """The parcels of the running notices the user may see, each with its notice (for the main map)."""
+    ids = list(notices_visible(user).filter(status__in=["posted", "objected"]).values_list("pk", flat=True)[:200])
+    if not ids:
+        return '{"type": "FeatureCollection", "features": []}'
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            SELECT json_build_object('type', 'FeatureCollection', 'features', COALESCE(json_agg(json_build_object(
+              'type', 'Feature', 'id', n.id || ':' || p.dkbm, 'geometry', ST_AsGeoJSON(p.geom, 8, 0)::json,
+              'properties', json_build_object('dkbm', p.dkbm, 'notice', n.id, 'title', n.title,
+                                              'ends_on', n.ends_on, 'kind', n.kind))), '[]'::json))::text
+            FROM publicity_notice n
+            JOIN publicity_notice_parcels np ON np.notice_id = n.id
+            JOIN spatial_parcel p ON p.id = np.parcel_id
+            WHERE n.id = ANY(%s)
+            """,
+            [ids],
+        )
+        return cur.fetchone()[0]

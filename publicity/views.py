@@ -21,6 +21,7 @@ from .selectors import (
     notice_parcel_rows,
     notice_parcels_geojson,
     notices_visible,
+    running_notice_parcels_geojson,
 )
 
 
@@ -145,6 +146,13 @@ def notice_geojson(request: HttpRequest, pk: int) -> HttpResponse:
             '{"type": "FeatureCollection", "features": []}', status=404, content_type="application/geo+json"
         )
     return HttpResponse(notice_parcels_geojson(notice), content_type="application/geo+json")
+
+
+@require_safe
+@login_required
+def running_geojson(request: HttpRequest) -> HttpResponse:
+    """/notices/running.geojson: the parcels on notice for the user's collectives, for the main map."""
+    return HttpResponse(running_notice_parcels_geojson(request.user), content_type="application/geo+json")
 
 
 @require_safe

@@ -179,3 +179,56 @@ def test_imagery_shows_under_the_parcels_and_the_cursor_reads_in_the_county_plan
     east, north = Transformer.from_crs(4490, 4546, always_xy=True).transform(lon, lat)
     assert f"{lon:.6f}" in text and f"X(北) {north:.2f}" in text and f"Y(东) {east:.2f}" in text, text
     page.close()
+
+
+@pytest.fixture(scope="module")
+def posted_notice(server, django_db_blocker):
+    """A contract notice of 金源村 (the `village` login) posted on 2025-09-26, committed for the live server."""
+    from datetime import date
+
+    import publicity.notices as notices
+    from accounts.models import User
+    from contracts.models import Contract
+    from publicity.models import Notice
+    from publicity.tests.conftest import _Today
+
+    with django_db_blocker.unblock():
+        real = notices.date
+        setattr(notices, "date", _Today(date(2025, 9, 26)))  # noqa: B010 - posting "today" on a known day
+        try:
+            officer = User.objects.get(username="village")
+            contract = Contract.objects.filter(cbhtbm__startswith="450326100200", valid_to__isnull=True).first()
+            notice = notices.notice_post(
+                actor=officer,
+                notice=notices.notice_create(
+                    actor=officer,
+                    kind="contract",
+                    owner_code="450326100200",
+                    title="浏览器测试承包合同公示",
+                    parcels=list(contract.parcels.values_list("dkbm", flat=True)),
+                    contracts=[contract.cbhtbm],
+                ),
+            )
+        finally:
+            setattr(notices, "date", real)  # noqa: B010
+    yield notice
+    with django_db_blocker.unblock():
+        Notice.objects.filter(pk=notice.pk).delete()
+
+
+def test_the_collective_sees_the_notice_on_its_map_and_page(browser, server, posted_notice):
+    page = _log_in(browser, server, "farmer")  # a member of the noticed group
+    page.wait_for_function("document.getElementById('map').dataset.noticeFeatures !== undefined")
+    count = int(page.evaluate("document.getElementById('map').dataset.noticeFeatures"))
+    assert count == posted_notice.parcels.count() > 0
+    page.goto(f"{server}/notices/")
+    page.click("text=浏览器测试承包合同公示")
+    page.wait_for_function("document.getElementById('notice-map').dataset.features !== undefined")
+    assert int(page.evaluate("document.getElementById('notice-map').dataset.features")) == count
+    assert "2025-10-16" in page.inner_text("#period")  # 10 working days over National Day
+    assert page.locator("#notice-map path.leaflet-interactive").count() == count  # highlighted on the map
+    page.close()
+    other = _log_in(browser, server, "township2")  # 罗锦镇: not in the audience
+    other.wait_for_function("document.getElementById('map').dataset.noticeFeatures !== undefined")
+    assert other.evaluate("document.getElementById('map').dataset.noticeFeatures") == "0"
+    other.close()

@@ -60,7 +60,21 @@
   let activeBase = Object.values(bases)[cfg.imagery && cfg.imagery.length ? 1 : 0];
   activeBase.addTo(map);
   map.on("baselayerchange", (e) => { activeBase = e.layer; if (activeBase.setOpacity) activeBase.setOpacity(opacity.value / 100); });
-  L.control.layers(bases, {"地块 Parcels": parcels, "行政界线 Boundaries": regions}, {collapsed: true, position: "topleft"}).addTo(map);
+  // Parcels on notice 公示中 for the user's collectives (their own and the neighbouring ones), linked to the notice.
+  const onNotice = L.geoJSON(null, {
+    style: {color: "#d32f2f", weight: 2.5, fillColor: "#ffd54f", fillOpacity: 0.5},
+    onEachFeature: (f, l) => l.bindPopup(
+      `<strong>公示中 On notice</strong><br><a href="/notices/${Number(f.properties.notice)}/">${esc(f.properties.title)}</a>` +
+      `<br>地块 ${esc(f.properties.dkbm)}<br>截止 until ${esc(f.properties.ends_on)}`),
+  }).addTo(map);
+  if (cfg.notices) {
+    fetch(cfg.notices, {credentials: "same-origin"}).then((r) => r.json()).then((fc) => {
+      onNotice.addData(fc);
+      document.getElementById("map").dataset.noticeFeatures = String(fc.features.length);
+    });
+  }
+  L.control.layers(bases, {"地块 Parcels": parcels, "行政界线 Boundaries": regions, "公示中 On notice": onNotice},
+    {collapsed: true, position: "topleft"}).addTo(map);
 
   const opacity = L.DomUtil.create("input");
   const OpacityControl = L.Control.extend({

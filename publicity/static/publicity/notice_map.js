@@ -11,6 +11,15 @@
     if (i === 0) t.addTo(map);
   });
   if (Object.keys(bases).length > 1) L.control.layers(bases, {}).addTo(map);
+  if (L.vectorGrid) {  // the user's own parcels for context (the tiles are scoped like everywhere else)
+    L.vectorGrid.protobuf("/tiles/parcels/{z}/{x}/{y}.mvt", {
+      rendererFactory: L.canvas.tile, maxNativeZoom: 18, maxZoom: 21, interactive: false,
+      vectorTileLayerStyles: {
+        parcels: () => ({weight: 0.8, color: "#ffffff", fill: false}),
+        groups: () => ({weight: 0.8, color: "#ffffff", fill: false}),
+      },
+    }).addTo(map);
+  }
   L.control.scale({imperial: false}).addTo(map);
   fetch(config.geojson, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (fc) {
     const layer = L.geoJSON(fc, {
