@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
@@ -174,6 +175,25 @@ def notice_print(request: HttpRequest, pk: int) -> HttpResponse:
     resp = HttpResponse(pdf, content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="{notice.code}-{size}.pdf"'
     return resp
+
+
+@require_safe
+@login_required
+def objection_photo(request: HttpRequest, pk: int, objection_id: int) -> HttpResponseBase:
+    """An objection's photo, for those who may see the notice."""
+    from pathlib import Path
+
+    from django.http import FileResponse, Http404
+
+    try:
+        notice = svc.notice_for(request.user, pk)
+    except DomainError:
+        raise Http404("没有这张照片 / no such photo") from None
+    objection = Objection.objects.filter(pk=objection_id, notice=notice).exclude(photo="").first()
+    if objection is None or not Path(objection.photo).is_file():
+        raise Http404("没有这张照片 / no such photo")
+    kind = "image/png" if objection.photo.endswith(".png") else "image/jpeg"
+    return FileResponse(open(objection.photo, "rb"), content_type=kind)
 
 
 @login_required

@@ -65,12 +65,21 @@ def test_a_contract_notice_from_posting_to_the_end(people, client, monkeypatch):
     assert resp.status_code == 302
     objection = Objection.objects.get()
     assert objection.photo.endswith(".png")
+    photo_url = f"/notices/{notice.pk}/objections/{objection.pk}/photo"
+    assert photo_url in client.get(f"/notices/{notice.pk}/").content.decode()
+    assert b"".join(client.get(photo_url).streaming_content) == _png()
+    bad = client.post(
+        f"/notices/{notice.pk}/",
+        {"action": "object", "reason": "再附一张", "photo": SimpleUploadedFile("fake.png", b"not a picture")},
+    )
+    assert "照片文件已损坏" in bad.content.decode() and Objection.objects.count() == 1
 
     # Someone outside the audience sees nothing of it.
     client.force_login(stranger)
     assert "荷兰01组" not in client.get("/notices/").content.decode()
     assert client.get(f"/notices/{notice.pk}/").status_code == 404
     assert client.get(f"/notices/{notice.pk}/parcels.geojson").status_code == 404
+    assert client.get(photo_url).status_code == 404
 
     # The owner is told, answers; the period ends on the 16th and the night job closes it.
     client.force_login(officer)
