@@ -25,7 +25,9 @@
     const layer = L.geoJSON(fc, {
       style: {color: "#d32f2f", weight: 3, fillColor: "#ffd54f", fillOpacity: 0.45},
       onEachFeature: function (f, l) {
-        l.bindTooltip(f.properties.dkbm.slice(-5) + " " + (f.properties.dkmc || ""), {permanent: fc.features.length <= 12});
+        // labels stay on when there is room for them; otherwise they show on touch or hover
+        const room = fc.features.length <= 12 && el.clientWidth >= 600;
+        l.bindTooltip(f.properties.dkbm.slice(-5) + " " + (f.properties.dkmc || ""), {permanent: room});
       }
     }).addTo(map);
     if (fc.features.length) { map.fitBounds(layer.getBounds().pad(0.5)); } else { map.setView([25, 110], 12); }
