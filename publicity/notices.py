@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from accounts.scoping import can, scope_prefixes
@@ -38,6 +38,18 @@ def _next_code(county: str, year: int) -> str:
     prefix = f"GS{county}{year}"
     last = Notice.objects.filter(code__startswith=prefix).aggregate(m=Max("code"))["m"]
     return f"{prefix}{int(last[len(prefix) :]) + 1 if last else 1:06d}"
+
+
+def _create_numbered(*, county: str, **fields: Any) -> Notice:
+    """A notice with the next number of the county's year; two officers saving at once both get one."""
+    for attempt in range(5):
+        try:
+            with transaction.atomic():  # a savepoint: a taken number is retried, the rest kept
+                return Notice.objects.create(code=_next_code(county, date.today().year), **fields)
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
 
 
 @transaction.atomic
@@ -90,8 +102,8 @@ def notice_create(
     )
     if missing:
         raise NoticeError(f"找不到：{'、'.join(missing[:5])}", f"not found: {', '.join(missing[:5])}")
-    notice = Notice.objects.create(
-        code=_next_code(owner_code[:6], date.today().year),
+    notice = _create_numbered(
+        county=owner_code[:6],
         kind=kind,
         title=title.strip()[:200],
         body=body.strip(),

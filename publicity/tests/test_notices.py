@@ -157,3 +157,11 @@ def test_the_nightly_close_is_scheduled_with_a_registered_task():
     entry = app.conf.beat_schedule["publicity-close-ended"]
     assert entry["task"] in app.tasks
     assert entry["schedule"].hour == {0} and entry["schedule"].minute == {30}
+
+
+def test_notices_are_numbered_per_county_and_year(people):
+    officer, _, _ = people
+    first = _contract_notice(officer)
+    second = _contract_notice(officer)
+    year = date.today().year
+    assert (first.code, second.code) == (f"GS450326{year}000001", f"GS450326{year}000002")
