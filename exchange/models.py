@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from frontend_map.progress import ProgressJob
+from spatial.progress import ProgressJob
 
 
 class ImportJob(ProgressJob):

@@ -8,10 +8,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from audit import services as audit
-from frontend_map.progress import store_upload
 from spatial.codes import validate_region_code
 from spatial.errors import CodeError, DomainError
 from spatial.permissions import ensure
+from spatial.progress import store_upload
 
 from .importer import package_check, package_import
 from .models import ImportJob

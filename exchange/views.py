@@ -5,8 +5,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from accounts.scoping import scope_prefixes
-from frontend_map.progress import job_status_response
 from spatial.errors import DomainError
+from spatial.progress import job_status_response
 
 from .models import ImportJob
 from .services import import_job_create

@@ -84,10 +84,6 @@ class Notice(models.Model):
         max_length=12, choices=NoticeStatus.choices, default=NoticeStatus.DRAFT, verbose_name="状态"
     )
     parcels = models.ManyToManyField("spatial.Parcel", blank=True, related_name="notices", verbose_name="地块")
-    households = models.ManyToManyField(
-        "contracts.Contractor", blank=True, related_name="notices", verbose_name="承包方"
-    )
-    contracts = models.ManyToManyField("contracts.Contract", blank=True, related_name="notices", verbose_name="合同")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="创建人"
     )
@@ -100,6 +96,29 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+
+class NoticeSubject(models.Model):
+    """A household or contract the notice is about, by code, with the row shown as it was when the
+    notice was made (the notice says what was published). They belong to the contracts app, which this
+    app may not import: spatial.subjects resolves them."""
+
+    class Kind(models.TextChoices):
+        HOUSEHOLD = "households", "承包方"
+        CONTRACT = "contracts", "承包合同"
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="subjects", verbose_name="公示")
+    kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name="类型")
+    code = models.CharField(max_length=19, verbose_name="编码")
+    data = models.JSONField(default=dict, verbose_name="公示内容")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "公示对象"
+        ordering = ["kind", "code"]
+        constraints = [models.UniqueConstraint(fields=["notice", "kind", "code"], name="notice_subject_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id}:{self.kind}:{self.code}"
 
 
 class NoticeAudience(models.Model):

@@ -16,14 +16,23 @@ from django.db.models import Max
 
 from accounts.scoping import can, scope_prefixes
 from audit import services as audit
-from contracts.models import Contract, Contractor
-from frontend_map.progress import store_upload
 from spatial.errors import DomainError, NotFoundError, PermissionDeniedError
 from spatial.models import CountySettings, Issuer, Parcel, Region
 from spatial.permissions import ensure
+from spatial.progress import store_upload
+from spatial.subjects import resolve_subjects
 
 from .calendar import add_working_days
-from .models import MIN_WORKING_DAYS, Notice, NoticeAudience, NoticeKind, NoticeStatus, Objection, ObjectionStatus
+from .models import (
+    MIN_WORKING_DAYS,
+    Notice,
+    NoticeAudience,
+    NoticeKind,
+    NoticeStatus,
+    NoticeSubject,
+    Objection,
+    ObjectionStatus,
+)
 from .notify import notify_owner, notify_users, officers_of
 from .selectors import neighbouring_issuers
 
@@ -93,13 +102,10 @@ def notice_create(
             f"outside {owner_code}: {', '.join(outside[:5])}",
         )
     found_parcels = list(Parcel.objects.filter(dkbm__in=codes["parcels"], valid_to__isnull=True))
-    found_households = list(Contractor.objects.filter(cbfbm__in=codes["households"], valid_to__isnull=True))
-    found_contracts = list(Contract.objects.filter(cbhtbm__in=codes["contracts"], valid_to__isnull=True))
-    missing = (
-        sorted(set(codes["parcels"]) - {p.dkbm for p in found_parcels})
-        + sorted(set(codes["households"]) - {h.cbfbm for h in found_households})
-        + sorted(set(codes["contracts"]) - {c.cbhtbm for c in found_contracts})
-    )
+    rows = {kind: resolve_subjects(kind, codes[kind]) for kind in ("households", "contracts")}
+    missing = sorted(set(codes["parcels"]) - {p.dkbm for p in found_parcels}) + [
+        c for kind in ("households", "contracts") for c in sorted(set(codes[kind]) - set(rows[kind]))
+    ]
     if missing:
         raise NoticeError(f"找不到：{'、'.join(missing[:5])}", f"not found: {', '.join(missing[:5])}")
     notice = _create_numbered(
@@ -113,8 +119,9 @@ def notice_create(
         created_by=actor,
     )
     notice.parcels.set(found_parcels)
-    notice.households.set(found_households)
-    notice.contracts.set(found_contracts)
+    NoticeSubject.objects.bulk_create(
+        [NoticeSubject(notice=notice, kind=k, code=code, data=row) for k in rows for code, row in rows[k].items()]
+    )
     audit.record(
         actor=actor,
         action="notice.created",
@@ -126,10 +133,9 @@ def notice_create(
 
 
 def own_issuers(notice: Notice) -> list[str]:
-    """The collectives the notice's subjects belong to (their FBFBM)."""
+    """The collectives the notice's subjects belong to (their FBFBM: the first 14 digits of every code)."""
     codes = {p.dkbm[:14] for p in notice.parcels.all()}
-    codes |= {h.cbfbm[:14] for h in notice.households.all()}
-    codes |= {c.cbhtbm[:14] for c in notice.contracts.all()}
+    codes |= {s.code[:14] for s in notice.subjects.all()}
     return sorted(codes)
 
 

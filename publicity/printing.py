@@ -11,7 +11,6 @@ import base64
 import math
 from io import BytesIO
 from typing import Any
-from wsgiref.util import setup_testing_defaults
 
 import qrcode
 import qrcode.image.svg
@@ -19,10 +18,10 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
-from tiles.models import Imagery
+from spatial.imagery import county_imagery_png
 
 from .models import Notice
-from .selectors import notice_household_rows, notice_parcel_rows
+from .selectors import notice_parcel_rows, notice_subject_rows
 
 PAGE = {"A4": (210, 297), "A3": (297, 420)}
 MAP_PX = 1000  # the map's width in SVG units (the page scales it)
@@ -80,24 +79,6 @@ def _box(noticed: list, aspect: float) -> tuple[float, float, float, float]:
     return cx - half_w / k, cy - half_h, cx + half_w / k, cy + half_h
 
 
-def _imagery_png(county: str, box: tuple[float, float, float, float], width: int, height: int) -> bytes | None:
-    """The county mosaic for the box from MapProxy's WMS (EPSG:4490, lon/lat order in 1.1.1)."""
-    if not Imagery.objects.filter(county__code=county).exists():
-        return None
-    from tiles.views import call_mapproxy
-
-    environ: dict[str, Any] = {}
-    setup_testing_defaults(environ)
-    environ["PATH_INFO"] = "/service"
-    environ["QUERY_STRING"] = (
-        f"SERVICE=WMS&VERSION=1.1.1&REQUEST=GetMap&LAYERS={county}-mosaic&STYLES=&SRS=EPSG:4490"
-        f"&BBOX={box[0]},{box[1]},{box[2]},{box[3]}&WIDTH={width}&HEIGHT={height}&FORMAT=image/png&TRANSPARENT=true"
-    )
-    status, headers, body = call_mapproxy(environ)
-    kind = dict((k.lower(), v) for k, v in headers).get("content-type", "")
-    return body if status == 200 and kind.startswith("image/png") else None
-
-
 def _scale_bar(m_per_px: float, width: int) -> tuple[float, str]:
     target = m_per_px * width / 4
     nice = max(n for n in (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if n <= max(target, 5))
@@ -116,7 +97,7 @@ def notice_map_svg(notice: Notice, aspect: float = 1.4) -> str:
     def to_xy(x: float, y: float) -> tuple[float, float]:
         return (x - x0) / (x1 - x0) * w, (y1 - y) / (y1 - y0) * h
 
-    png = _imagery_png(notice.owner_code[:6], box, w, h)
+    png = county_imagery_png(notice.owner_code[:6], box, w, h)
     underlay = (
         f'<image x="0" y="0" width="{w}" height="{h}" href="data:image/png;base64,{base64.b64encode(png).decode()}"/>'
         if png
@@ -181,8 +162,8 @@ def notice_pdf(notice: Notice, *, url: str, size: str = "A4") -> bytes:
             "size": size,
             "map_svg": notice_map_svg(notice),
             "parcels": notice_parcel_rows(notice),
-            "households": notice_household_rows(notice),
-            "contracts": notice.contracts.select_related("contractor").order_by("cbhtbm"),
+            "households": notice_subject_rows(notice, "households"),
+            "contracts": notice_subject_rows(notice, "contracts"),
             "audience": notice.audience.all(),
             "qr_svg": qr_svg(url),
             "url": url,

@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from accounts.scoping import scope_prefixes
+from spatial.subjects import resolve_subjects
 
 from .models import Notice
 
@@ -68,13 +69,8 @@ def notices_visible(user: Any) -> "QuerySet[Notice]":
 
 def notice_parcel_rows(notice: Notice) -> list[dict[str, Any]]:
     """The noticed parcels with their current contractor, for the page and the printed notice."""
-    from contracts.models import ContractParcel
-
-    holders = dict(
-        ContractParcel.objects.filter(parcel__in=notice.parcels.all(), contract__valid_to__isnull=True).values_list(
-            "dkbm", "contract__contractor__name"
-        )
-    )
+    parcels = list(notice.parcels.order_by("dkbm"))
+    holders = resolve_subjects("parcel_holders", [p.dkbm for p in parcels])
     return [
         {
             "dkbm": p.dkbm,
@@ -82,18 +78,15 @@ def notice_parcel_rows(notice: Notice) -> list[dict[str, Any]]:
             "scmj": p.scmj,
             "scmjm": p.scmjm,
             "four_sides": f"东 {p.dkdz or '—'}；南 {p.dknz or '—'}；西 {p.dkxz or '—'}；北 {p.dkbz or '—'}",
-            "holder": holders.get(p.dkbm, ""),
+            "holder": holders.get(p.dkbm, {}).get("holder", ""),
         }
-        for p in notice.parcels.order_by("dkbm")
+        for p in parcels
     ]
 
 
-def notice_household_rows(notice: Notice) -> list[dict[str, Any]]:
-    """The noticed households, ID numbers masked (the notice is read by the whole village)."""
-    return [
-        {"cbfbm": h.cbfbm, "name": h.name, "id_masked": h.id_number_masked, "members": h.member_count}
-        for h in notice.households.order_by("cbfbm")
-    ]
+def notice_subject_rows(notice: Notice, kind: str) -> list[dict[str, Any]]:
+    """The households or contracts as they were shown when the notice was made (ID numbers masked)."""
+    return [s.data for s in notice.subjects.filter(kind=kind).order_by("code")]
 
 
 def notice_parcels_geojson(notice: Notice) -> str:

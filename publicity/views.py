@@ -12,15 +12,15 @@ from django.views.decorators.http import require_safe
 
 from accounts.scoping import active_offices, can, scope_prefixes
 from spatial.errors import DomainError
-from tiles.selectors import imagery_visible
+from spatial.imagery import imagery_layers
 
 from . import notices as svc
 from .models import NoticeKind, NoticeStatus, Notification, Objection, ObjectionStatus
 from .printing import notice_pdf
 from .selectors import (
-    notice_household_rows,
     notice_parcel_rows,
     notice_parcels_geojson,
+    notice_subject_rows,
     notices_visible,
     running_notice_parcels_geojson,
 )
@@ -124,14 +124,14 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_owner": is_owner,
             "may_object": running and svc.audience_collective(request.user, notice) is not None,
             "parcels": notice_parcel_rows(notice),
-            "households": notice_household_rows(notice),
-            "contracts": notice.contracts.select_related("contractor").order_by("cbhtbm"),
+            "households": notice_subject_rows(notice, "households"),
+            "contracts": notice_subject_rows(notice, "contracts"),
             "audience": notice.audience.all(),
             "objections": notice.objections.select_related("filed_by", "answered_by"),
             "open_status": ObjectionStatus.OPEN,
             "map_config": {
                 "geojson": f"/notices/{notice.pk}/parcels.geojson",
-                "imagery": imagery_visible(request.user),
+                "imagery": imagery_layers(request.user),
             },
         },
     )

@@ -11,10 +11,10 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from audit import services as audit
-from frontend_map.progress import store_upload
 from spatial.codes import validate_region_code
 from spatial.errors import DomainError
 from spatial.permissions import ensure
+from spatial.progress import store_upload
 
 from .ingest import MAX_BYTES, ImageryError, imagery_ingest
 from .models import Imagery, ImageryJob

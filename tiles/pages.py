@@ -7,8 +7,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from accounts.scoping import scope_prefixes
-from frontend_map.progress import job_status_response
 from spatial.errors import DomainError
+from spatial.progress import job_status_response
 
 from .jobs import imagery_job_ingest, imagery_job_seed
 from .models import Imagery, ImageryJob

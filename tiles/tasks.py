@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from frontend_map.progress import run_recording_failure
+from spatial.progress import run_recording_failure
 
 from .jobs import imagery_job_run
 from .models import ImageryJob

@@ -139,6 +139,7 @@ def test_household_ids_are_masked_on_the_page_and_in_print(demo, client, monkeyp
 
     monkeypatch.setattr("publicity.notices.date", _Today(date(2025, 9, 26)))
     household = Contractor.objects.filter(cbfbm__startswith=demo.township, valid_to__isnull=True).first()
+    contract = household.contracts.filter(valid_to__isnull=True).first()
     county = User.objects.get(username="county")
     notice = notice_post(
         actor=county,
@@ -148,11 +149,16 @@ def test_household_ids_are_masked_on_the_page_and_in_print(demo, client, monkeyp
             owner_code=demo.county,
             title="承包方名单公示",
             households=[household.cbfbm],
+            contracts=[contract.cbhtbm],
         ),
     )
     client.force_login(county)
     page = client.get(f"/notices/{notice.pk}/").content.decode()
     assert household.id_number_masked in page and household.id_number not in page
+    assert contract.cbhtbm in page and f"{contract.term_start:%Y-%m-%d}" in page
+    # what was published stays as published: a later change of the household does not rewrite the notice
+    Contractor.objects.filter(pk=household.pk).update(name="改名后")
+    assert household.name in client.get(f"/notices/{notice.pk}/").content.decode()
     pdf = tmp_path / "n.pdf"
     pdf.write_bytes(client.get(f"/notices/{notice.pk}/print.pdf").content)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout

@@ -1,5 +1,6 @@
 """Demo data for `make run`: a posted contract notice of the demo county, so that the notice pages, the map
-and the printed notice have something to show.
+and the printed notice have something to show. Here, in the app that may use every other (it picks a
+contract from `contracts` and posts it through `publicity`).
 
 Guangxi's 壮族三月三 of the current year may not be in the table (its notice was not found for 2026), and
 without it no Yongfu period can be counted. The demo database alone then marks the year as covered with
@@ -10,9 +11,8 @@ from collections.abc import Callable
 from datetime import date
 
 from contracts.models import Contract
-
-from .models import CalendarYear, Notice
-from .notices import notice_create, notice_post
+from publicity.models import CalendarYear, Notice
+from publicity.notices import notice_create, notice_post
 
 DEMO_SOURCE = (
     "演示数据：未核对本年壮族三月三通知，未录入其放假日（仅供演示）/ demo only: the regional days are not entered"

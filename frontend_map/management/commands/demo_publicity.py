@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from spatial.errors import DomainError
 
-from ...demo import demo_publicity_load
+from ...demo_publicity import demo_publicity_load
 
 
 class Command(BaseCommand):
