@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("exchange.urls")),
     path("", include("tiles.urls")),
     path("", include("publicity.urls")),
+    path("", include("contracts.urls")),
     path("", include("frontend_map.urls")),
 ]

@@ -190,3 +190,34 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.cbjyqzbm
+
+
+class SigningCertificate(models.Model):
+    """A certificate of the platform's pilot CA (contracts.pki): the root, the issuing CA, the timestamp
+    authority, a verified signer (person) or an organisation seal (the issuer). The private key is kept
+    encrypted with TIANJIE_PKI_KEY (AES-GCM), never in plain text."""
+
+    class Role(models.TextChoices):
+        ROOT = "root", "根证书"
+        ISSUING = "issuing", "签发证书"
+        TSA = "tsa", "时间戳服务"
+        PERSON = "person", "个人签名"
+        SEAL = "seal", "单位印章"
+
+    role = models.CharField(max_length=8, choices=Role.choices, verbose_name="用途")
+    subject = models.CharField(max_length=200, verbose_name="主体")
+    owner_code = models.CharField(max_length=19, blank=True, db_index=True, verbose_name="所属编码")
+    serial = models.CharField(max_length=40, unique=True, verbose_name="序列号")
+    cert_pem = models.TextField(verbose_name="证书（PEM）")
+    key_encrypted = models.TextField(verbose_name="私钥（加密）")
+    not_before = models.DateTimeField(verbose_name="生效")
+    not_after = models.DateTimeField(verbose_name="到期")
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name="吊销时间")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="签发时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "签名证书"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.subject}"

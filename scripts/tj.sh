@@ -97,6 +97,10 @@ ensure_secrets() {
     } > "$DATA/secrets.env"
     chmod 600 "$DATA/secrets.env"
   fi
+  # Keys added later are appended to an existing file (never changing the ones already there).
+  if ! grep -q '^TIANJIE_PKI_KEY=' "$DATA/secrets.env"; then
+    echo "TIANJIE_PKI_KEY=$("$PY" -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')" >> "$DATA/secrets.env"
+  fi
 }
 
 install_all() {
@@ -153,6 +157,7 @@ start_redis() {
 }
 
 export_env() {
+  ensure_secrets
   set -a
   # shellcheck disable=SC1091
   . "$DATA/secrets.env"
@@ -236,6 +241,7 @@ env_cmd() {  # print the environment for a shell: eval "$(scripts/tj.sh env)"
   echo "export TIANJIE_DB_HOST='$TIANJIE_DB_HOST' TIANJIE_DB_PORT='$TIANJIE_DB_PORT'"
   echo "export TIANJIE_REDIS_URL='$TIANJIE_REDIS_URL' TIANJIE_DATA='$TIANJIE_DATA'"
   echo "export TIANJIE_SECRET_KEY='$TIANJIE_SECRET_KEY' TIANJIE_FIELD_KEY='$TIANJIE_FIELD_KEY'"
+  echo "export TIANJIE_PKI_KEY='$TIANJIE_PKI_KEY'"
 }
 
 cmd="${1:-}"; shift || true

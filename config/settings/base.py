@@ -28,6 +28,8 @@ if TIANJIE_ZONE not in {"internal", "portal"}:
 SECRET_KEY = env("TIANJIE_SECRET_KEY")
 # Key for personal data encrypted at rest (ID numbers): 32 bytes, base64. Never in the repository.
 TIANJIE_FIELD_KEY = env("TIANJIE_FIELD_KEY")
+# Encrypts the platform CA's and the signers' private keys at rest (32 bytes, base64); never in the repository.
+TIANJIE_PKI_KEY = env("TIANJIE_PKI_KEY")
 DEBUG = False
 ALLOWED_HOSTS = [h for h in env("TIANJIE_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
 DATA_DIR = Path(env("TIANJIE_DATA", str(BASE_DIR / ".tianjie")))

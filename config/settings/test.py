@@ -6,6 +6,7 @@ import os
 os.environ.setdefault("TIANJIE_SECRET_KEY", "test-only-not-secret")
 # Each test run makes its own key: test data is created fresh and never outlives the run.
 os.environ.setdefault("TIANJIE_FIELD_KEY", base64.b64encode(os.urandom(32)).decode())
+os.environ.setdefault("TIANJIE_PKI_KEY", base64.b64encode(os.urandom(32)).decode())
 
 from .base import *
 

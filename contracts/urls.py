@@ -1,0 +1,5 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("tsa/", views.timestamp_authority, name="tsa")]
