@@ -77,7 +77,7 @@ def notice_parcel_rows(notice: Notice) -> list[dict[str, Any]]:
             "dkmc": p.dkmc,
             "scmj": p.scmj,
             "scmjm": p.scmjm,
-            "four_sides": f"东 {p.dkdz or '—'}；南 {p.dknz or '—'}；西 {p.dkxz or '—'}；北 {p.dkbz or '—'}",
+            "four_sides": p.four_sides,
             "holder": holders.get(p.dkbm, {}).get("holder", ""),
         }
         for p in parcels

@@ -176,6 +176,11 @@ class Parcel(Versioned):
     def __str__(self) -> str:
         return f"{self.dkmc}（{self.dkbm} v{self.version}）"
 
+    @property
+    def four_sides(self) -> str:
+        """四至 as printed on notices and contracts: 东 …；南 …；西 …；北 …"""
+        return f"东 {self.dkdz or '—'}；南 {self.dknz or '—'}；西 {self.dkxz or '—'}；北 {self.dkbz or '—'}"
+
 
 class BoundaryPoint(models.Model):
     """界址点 JZD: a point shared by adjacent parcels is one point."""
