@@ -66,3 +66,46 @@ class Office(models.Model):
     @property
     def scope_code(self) -> str:
         return self.region.code
+
+
+class IdentityCheck(models.Model):
+    """实名认证: a person's ID checked against the registry and confirmed by a verifier (accounts.identity);
+    the ID number itself is kept only as a keyed hash and masked."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="identity_checks", verbose_name="用户")
+    name = models.CharField(max_length=50, verbose_name="姓名")
+    id_number_hash = models.CharField(max_length=64, db_index=True, verbose_name="证件号码查找哈希")
+    id_masked = models.CharField(max_length=30, verbose_name="证件号码（掩码）")
+    household_code = models.CharField(max_length=18, blank=True, verbose_name="所属承包方编码")
+    method = models.CharField(max_length=30, verbose_name="核验方式")  # e.g. "officer_attested"
+    attested_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="核验人"
+    )
+    id_card_images = models.JSONField(default=list, verbose_name="身份证照片")  # paths under MEDIA_ROOT
+    verified_at = models.DateTimeField(auto_now_add=True, verbose_name="核验时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "实名认证"
+        ordering = ["-verified_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.id_masked}（{self.method}）"
+
+
+class OneTimeCode(models.Model):
+    """意愿认证: a six-digit code sent to the signer for one purpose, valid ten minutes, used once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", verbose_name="用户")
+    purpose = models.CharField(max_length=100, verbose_name="用途")
+    code_hash = models.CharField(max_length=64, verbose_name="验证码哈希")
+    expires_at = models.DateTimeField(verbose_name="过期时间")
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name="尝试次数")
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name="使用时间")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="发送时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "一次性验证码"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.purpose}"

@@ -27,6 +27,8 @@ PERMISSIONS: dict[str, set[str]] = {
     "calendar.edit": {Role.COUNTY_AGRICULTURE},
     "notices.post": {Role.COUNTY_AGRICULTURE, Role.TOWNSHIP, Role.VILLAGE, Role.GROUP_ISSUER},
     "notices.object": {Role.FARMER, Role.VILLAGE, Role.GROUP_ISSUER},
+    "identity.attest": {Role.VILLAGE, Role.GROUP_ISSUER, Role.TOWNSHIP},
+    "contracts.sign_issuer": {Role.VILLAGE, Role.GROUP_ISSUER},
 }
 
 

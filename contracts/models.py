@@ -3,6 +3,7 @@
 ID numbers are encrypted at rest (spatial.crypto) with a keyed hash for exact lookups, and masked on display.
 """
 
+from django.conf import settings
 from django.db import models
 
 from spatial.codes import mask_id_number, mask_phone
@@ -221,3 +222,53 @@ class SigningCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} {self.subject}"
+
+
+class ContractDocument(models.Model):
+    """The contract as a PDF to be signed online: generated, then signed by the contractor and then the
+    issuer (each an incremental update of the file)."""
+
+    class Status(models.TextChoices):
+        AWAITING_CONTRACTOR = "contractor", "待承包方签署"
+        AWAITING_ISSUER = "issuer", "待发包方签署"
+        SIGNED = "signed", "已签署"
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="documents", verbose_name="合同")
+    path = models.CharField(max_length=300, verbose_name="文件")  # under MEDIA_ROOT/contracts
+    sha256 = models.CharField(max_length=64, verbose_name="SHA-256")
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.AWAITING_CONTRACTOR, verbose_name="状态"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="生成时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "合同文件"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} {self.get_status_display()}"
+
+
+class ContractSignature(models.Model):
+    class Role(models.TextChoices):
+        CONTRACTOR = "contractor", "承包方"
+        ISSUER = "issuer", "发包方"
+
+    document = models.ForeignKey(
+        ContractDocument, on_delete=models.PROTECT, related_name="signatures", verbose_name="合同文件"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, verbose_name="签署方")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="签署人")
+    certificate = models.ForeignKey(SigningCertificate, on_delete=models.PROTECT, verbose_name="证书")
+    identity = models.ForeignKey(
+        "accounts.IdentityCheck", null=True, blank=True, on_delete=models.PROTECT, verbose_name="实名认证"
+    )
+    signed_at = models.DateTimeField(auto_now_add=True, verbose_name="签署时间")
+    sha256_after = models.CharField(max_length=64, verbose_name="签署后 SHA-256")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "合同签名"
+        constraints = [models.UniqueConstraint(fields=["document", "role"], name="contract_signature_once")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} {self.get_role_display()}"

@@ -1,35 +1,13 @@
-"""Telling people: the in-app list (publicity.models.Notification) always, and SMS/WeChat through senders
-configured in settings.TIANJIE_NOTIFY_SENDERS. No SMS or WeChat gateway is reachable from here, so the
-only sender shipped is LogSender, which writes what would be sent to the log; a gateway's sender
-implements the same one method."""
+"""Telling people: the in-app list (publicity.models.Notification) always, and SMS/WeChat through the
+senders of accounts.messaging (settings.TIANJIE_NOTIFY_SENDERS; only a logging one ships)."""
 
-import logging
-from typing import Any, Protocol
+from typing import Any
 
-from django.conf import settings
-from django.utils.module_loading import import_string
-
+from accounts.messaging import send_all
 from accounts.models import Office, Role, User
 from accounts.scoping import PERMISSIONS
 
 from .models import Notice, Notification
-
-log = logging.getLogger("tianjie.notify")
-
-
-class Sender(Protocol):
-    def send(self, user: User, title: str, body: str, url: str) -> None: ...
-
-
-class LogSender:
-    """The local implementation: the message, and to whom, in the log (phone numbers masked)."""
-
-    def send(self, user: User, title: str, body: str, url: str) -> None:
-        log.info("notify %s: %s — %s %s", user.get_username(), title, body[:80], url)
-
-
-def _senders() -> list[Sender]:
-    return [import_string(path)() for path in getattr(settings, "TIANJIE_NOTIFY_SENDERS", [])]
 
 
 def notify_users(users: Any, *, title: str, body: str = "", url: str = "") -> int:
@@ -38,9 +16,8 @@ def notify_users(users: Any, *, title: str, body: str = "", url: str = "") -> in
     Notification.objects.bulk_create(
         [Notification(recipient=u, title=title[:200], body=body, url=url[:300]) for u in unique.values()]
     )
-    for sender in _senders():
-        for user in unique.values():
-            sender.send(user, title, body, url)
+    for user in unique.values():
+        send_all(user, title=title, body=body, url=url)
     return len(unique)
 
 

@@ -187,5 +187,5 @@ LOGGING = {
 TIANJIE_PARCEL_MIN_ZOOM = 13
 TIANJIE_TILE_MAX_AGE = int(env("TIANJIE_TILE_MAX_AGE", "300"))
 
-# SMS/WeChat senders (publicity.notify); the in-app list is always written. Only the logging one ships.
-TIANJIE_NOTIFY_SENDERS = ["publicity.notify.LogSender"]
+# SMS/WeChat senders (accounts.messaging); the in-app list is always written. Only the logging one ships.
+TIANJIE_NOTIFY_SENDERS = ["accounts.messaging.LogSender"]

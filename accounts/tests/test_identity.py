@@ -1,0 +1,32 @@
+"""One-time codes 意愿认证: used once, for one purpose, locked after five wrong tries, sent through the
+configured sender."""
+
+import logging
+
+import pytest
+
+from accounts.identity import IdentityError, otp_issue, otp_verify
+from accounts.models import User
+
+
+def test_a_code_is_used_once_for_its_purpose(demo, caplog):
+    farmer = User.objects.get(username="farmer")
+    with caplog.at_level(logging.INFO, logger="tianjie.notify"):
+        code = otp_issue(user=farmer, purpose="签署合同 A")
+    assert code in caplog.text  # the local sender logs what an SMS gateway would send
+    with pytest.raises(IdentityError, match="过期或未发送"):
+        otp_verify(user=farmer, purpose="签署合同 B", code=code)  # another purpose
+    otp_verify(user=farmer, purpose="签署合同 A", code=code)
+    with pytest.raises(IdentityError, match="过期或未发送"):
+        otp_verify(user=farmer, purpose="签署合同 A", code=code)  # used
+
+
+def test_five_wrong_tries_lock_the_code(demo):
+    farmer = User.objects.get(username="farmer")
+    code = otp_issue(user=farmer, purpose="签署合同 C")
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        with pytest.raises(IdentityError, match="不正确"):
+            otp_verify(user=farmer, purpose="签署合同 C", code=wrong)
+    with pytest.raises(IdentityError, match="次数过多"):
+        otp_verify(user=farmer, purpose="签署合同 C", code=code)  # even the right one now

@@ -1,0 +1,124 @@
+"""Online signing: a verified member of the household signs first with a one-time code, then the issuer's
+officer with the seal; anyone else, a wrong code or the wrong order is refused and changes nothing."""
+
+import pytest
+
+from accounts.identity import IdentityError, otp_issue
+from accounts.models import Office, OneTimeCode, User
+from audit.models import AuditEvent
+from contracts.models import Contract, ContractDocument, Contractor
+from contracts.pdfsign import verify_pdf
+from contracts.signing import (
+    SigningError,
+    document_generate,
+    document_sign,
+    sign_purpose,
+    signed_pdf,
+    signer_identity_verify,
+)
+from spatial.errors import IdNumberError, PermissionDeniedError
+
+
+@pytest.fixture
+def parties(demo, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    farmer = User.objects.get(username="farmer")
+    household = Contractor.objects.get(cbfbm=Office.objects.get(user=farmer).contractor_code, valid_to__isnull=True)
+    contract = Contract.objects.get(contractor=household, valid_to__isnull=True)
+    village = User.objects.get(username="village")
+    return farmer, household, contract, village
+
+
+def _verified(parties):
+    farmer, household, _contract, village = parties
+    return signer_identity_verify(
+        actor=village,
+        person=farmer,
+        household=household,
+        name=household.name,
+        id_number=household.id_number,
+        attested=True,
+    )
+
+
+def test_the_household_and_the_issuer_sign_and_anyone_can_verify(parties):
+    farmer, household, contract, village = parties
+    check = _verified(parties)
+    assert check.id_masked != household.id_number and check.attested_by == village
+    document = document_generate(actor=village, contract=contract)
+    code = otp_issue(user=farmer, purpose=sign_purpose(document, "contractor"))
+    document = document_sign(actor=farmer, document=document, role="contractor", code=code)
+    assert document.status == ContractDocument.Status.AWAITING_ISSUER
+    code = otp_issue(user=village, purpose=sign_purpose(document, "issuer"))
+    document = document_sign(actor=village, document=document, role="issuer", code=code)
+    assert document.status == ContractDocument.Status.SIGNED
+    report = verify_pdf(signed_pdf(document))
+    assert report.ok, report.as_dict()
+    assert [(s.field_name, s.signer) for s in report.signatures] == [
+        ("contractor", household.name),
+        ("issuer", contract.issuer.name),
+    ]
+    actions = list(
+        AuditEvent.objects.filter(action__in=["identity.verified", "contract.signed"]).values_list("action", flat=True)
+    )
+    assert actions.count("contract.signed") == 2 and "identity.verified" in actions
+
+
+def test_the_order_the_code_and_the_signer_are_enforced(parties):
+    farmer, _household, contract, village = parties
+    _verified(parties)
+    document = document_generate(actor=village, contract=contract)
+    code = otp_issue(user=village, purpose=sign_purpose(document, "issuer"))
+    with pytest.raises(SigningError, match="承包方签署"):  # the issuer cannot sign first
+        document_sign(actor=village, document=document, role="issuer", code=code)
+    code = otp_issue(user=farmer, purpose=sign_purpose(document, "contractor"))
+    wrong = "000000" if code != "000000" else "111111"
+    with pytest.raises(IdentityError, match="验证码不正确"):
+        document_sign(actor=farmer, document=document, role="contractor", code=wrong)
+    document.refresh_from_db()
+    assert document.status == ContractDocument.Status.AWAITING_CONTRACTOR and not document.signatures.exists()
+    assert OneTimeCode.objects.get(user=farmer, used_at__isnull=True).attempts == 1  # the wrong try counts
+    stranger = User.objects.get(username="township2")
+    with pytest.raises(PermissionDeniedError):  # not a verified member of this household
+        document_sign(actor=stranger, document=document, role="contractor", code=code)
+    document = document_sign(actor=farmer, document=document, role="contractor", code=code)  # the right code
+    with pytest.raises(IdentityError, match="验证码"):  # a code is the farmer's, for the farmer's signature
+        document_sign(actor=village, document=document, role="issuer", code=code)
+    assert document.signatures.count() == 1
+
+
+def test_identity_must_match_the_registry(parties):
+    farmer, household, _contract, village = parties
+    with pytest.raises(IdNumberError):  # a wrong check digit
+        signer_identity_verify(
+            actor=village,
+            person=farmer,
+            household=household,
+            name=household.name,
+            id_number="450326199001011234",
+            attested=True,
+        )
+    other = Contractor.objects.exclude(pk=household.pk).filter(valid_to__isnull=True).first()
+    with pytest.raises(SigningError, match="不是该承包方家庭成员"):
+        signer_identity_verify(
+            actor=village, person=farmer, household=household, name=other.name, id_number=other.id_number, attested=True
+        )
+    with pytest.raises(IdentityError, match="未通过"):  # the officer did not attest
+        signer_identity_verify(
+            actor=village,
+            person=farmer,
+            household=household,
+            name=household.name,
+            id_number=household.id_number,
+            attested=False,
+        )
+    township2 = User.objects.get(username="township2")  # another township's officer cannot attest here
+    with pytest.raises(PermissionDeniedError):
+        signer_identity_verify(
+            actor=township2,
+            person=farmer,
+            household=household,
+            name=household.name,
+            id_number=household.id_number,
+            attested=True,
+        )
