@@ -20,3 +20,26 @@ def timestamp_authority(request: HttpRequest) -> HttpResponse:
     except (ValueError, TypeError, KeyError):
         return HttpResponse("不是时间戳请求 / not a TimeStampReq", status=400, content_type="text/plain")
     return HttpResponse(reply, content_type="application/timestamp-reply")
+
+
+MAX_VERIFY_BYTES = 50 * 1024 * 1024
+
+
+def verify_page(request: HttpRequest) -> HttpResponse:
+    """/verify/: anyone (no login) uploads a signed contract PDF and reads who signed it, when, and
+    whether it is intact and valid."""
+    from django.shortcuts import render
+
+    from .pdfsign import verify_pdf
+
+    report, error, name = None, None, ""
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = "请选择 PDF 文件 / choose a PDF file"
+        elif upload.size and upload.size > MAX_VERIFY_BYTES:
+            error = "文件超过 50 MB / the file is larger than 50 MB"
+        else:
+            name = upload.name or ""
+            report = verify_pdf(upload.read())
+    return render(request, "contracts/verify.html", {"report": report, "error": error, "name": name})

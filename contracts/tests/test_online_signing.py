@@ -122,3 +122,26 @@ def test_identity_must_match_the_registry(parties):
             id_number=household.id_number,
             attested=True,
         )
+
+
+def test_anyone_verifies_a_signed_contract_on_the_public_page(parties, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    farmer, household, contract, village = parties
+    _verified(parties)
+    document = document_generate(actor=village, contract=contract)
+    document = document_sign(
+        actor=farmer,
+        document=document,
+        role="contractor",
+        code=otp_issue(user=farmer, purpose=sign_purpose(document, "contractor")),
+    )
+    pdf = signed_pdf(document)
+    page = client.post("/verify/", {"file": SimpleUploadedFile("合同.pdf", pdf)}).content.decode()  # not logged in
+    assert "全部签名有效" in page and household.name in page
+    tampered = bytearray(pdf)
+    tampered[pdf.index(b"/Contents") - 200] ^= 0x01
+    page = client.post("/verify/", {"file": SimpleUploadedFile("改过.pdf", bytes(tampered))}).content.decode()
+    assert "文件不完整或签名无效" in page
+    page = client.post("/verify/", {"file": SimpleUploadedFile("x.pdf", b"not a pdf")}).content.decode()
+    assert "文件不完整或签名无效" in page and "not a readable PDF" in page
