@@ -5,4 +5,6 @@ from . import views
 urlpatterns = [
     path("tsa/", views.timestamp_authority, name="tsa"),
     path("verify/", views.verify_page, name="verify"),
+    path("my/contracts/", views.my_contracts_page, name="my-contracts"),
+    path("my/contracts/<int:document_id>.pdf", views.my_signed_pdf, name="my-contract-pdf"),
 ]

@@ -43,3 +43,33 @@ def verify_page(request: HttpRequest) -> HttpResponse:
             name = upload.name or ""
             report = verify_pdf(upload.read())
     return render(request, "contracts/verify.html", {"report": report, "error": error, "name": name})
+
+
+def my_contracts_page(request: HttpRequest) -> HttpResponse:
+    """/my/contracts/: a farmer's own household: contracts, parcels, certificate status, the signed PDF."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.shortcuts import render
+
+    from .selectors import household_codes, my_contracts
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return render(
+        request,
+        "contracts/mine.html",
+        {"rows": my_contracts(request.user), "is_farmer": bool(household_codes(request.user))},
+    )
+
+
+def my_signed_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
+    from django.http import Http404
+
+    from .selectors import own_signed_document
+    from .signing import signed_pdf
+
+    document = own_signed_document(request.user, document_id) if request.user.is_authenticated else None
+    if document is None:
+        raise Http404("没有这份合同 / no such contract")
+    resp = HttpResponse(signed_pdf(document), content_type="application/pdf")
+    resp["Content-Disposition"] = f'attachment; filename="{document.contract.cbhtbm}.pdf"'
+    return resp

@@ -37,6 +37,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
             "can_import": bool(scope_prefixes(request.user, "packages.import")),
             "can_manage_imagery": bool(scope_prefixes(request.user, "imagery.ingest")),
             "can_edit_calendar": bool(scope_prefixes(request.user, "calendar.edit")),
+            "is_farmer": any(o.role == "farmer" for o in offices),
             "unread": Notification.objects.filter(recipient_id=request.user.pk, read_at__isnull=True).count(),
             "map_config": {
                 "bbox": bbox,

@@ -145,3 +145,22 @@ def test_anyone_verifies_a_signed_contract_on_the_public_page(parties, client):
     assert "文件不完整或签名无效" in page
     page = client.post("/verify/", {"file": SimpleUploadedFile("x.pdf", b"not a pdf")}).content.decode()
     assert "文件不完整或签名无效" in page and "not a readable PDF" in page
+
+
+def test_the_farmer_sees_only_the_own_household_and_downloads_the_signed_pdf(parties, client):
+    farmer, household, contract, village = parties
+    _verified(parties)
+    document = document_generate(actor=village, contract=contract)
+    for actor, role in ((farmer, "contractor"), (village, "issuer")):
+        code = otp_issue(user=actor, purpose=sign_purpose(document, role))
+        document = document_sign(actor=actor, document=document, role=role, code=code)
+    client.force_login(farmer)
+    page = client.get("/my/contracts/").content.decode()
+    assert contract.cbhtbm in page and "下载已签署的合同" in page
+    others = Contract.objects.exclude(contractor=household).filter(issuer=contract.issuer)[:3]
+    assert others and all(o.cbhtbm not in page for o in others)  # not the neighbours' contracts
+    pdf = client.get(f"/my/contracts/{document.pk}.pdf")
+    assert pdf.status_code == 200 and verify_pdf(pdf.content).ok
+    client.force_login(User.objects.get(username="township2"))
+    assert client.get(f"/my/contracts/{document.pk}.pdf").status_code == 404
+    assert contract.cbhtbm not in client.get("/my/contracts/").content.decode()
