@@ -120,7 +120,9 @@ def otp_issue(*, user: User, purpose: str) -> str:
     OneTimeCode.objects.create(
         user=user, purpose=purpose, code_hash=_hash(code), expires_at=datetime.now(UTC) + timedelta(minutes=OTP_MINUTES)
     )
-    send_all(user, title="田界验证码", body=f"您的验证码 {code}，{OTP_MINUTES} 分钟内有效，用于：{purpose}")
+    send_all(
+        user, title="田界验证码", body=f"您的验证码 {code}，{OTP_MINUTES} 分钟内有效，用于：{purpose}", channel="otp"
+    )
     return code
 
 

@@ -22,10 +22,13 @@ class LogSender:
         log.info("notify %s: %s — %s %s", user.get_username(), title, body[:80], url)
 
 
-def senders() -> list[Sender]:
-    return [import_string(path)() for path in getattr(settings, "TIANJIE_NOTIFY_SENDERS", [])]
+def senders(channel: str = "notify") -> list[Sender]:
+    """The senders of a channel: "notify" (TIANJIE_NOTIFY_SENDERS) or "otp" (TIANJIE_OTP_SENDERS, the
+    one-time codes: SMS in production)."""
+    setting = "TIANJIE_OTP_SENDERS" if channel == "otp" else "TIANJIE_NOTIFY_SENDERS"
+    return [import_string(path)() for path in getattr(settings, setting, [])]
 
 
-def send_all(user: Any, *, title: str, body: str = "", url: str = "") -> None:
-    for sender in senders():
+def send_all(user: Any, *, title: str, body: str = "", url: str = "", channel: str = "notify") -> None:
+    for sender in senders(channel):
         sender.send(user, title, body, url)

@@ -31,6 +31,7 @@ def my_contracts(user: Any) -> list[dict[str, Any]]:
     out = []
     for c in rows:
         signed = c.documents.filter(status=ContractDocument.Status.SIGNED).order_by("-created_at").first()
+        awaiting = c.documents.exclude(status=ContractDocument.Status.SIGNED).order_by("-created_at").first()
         out.append(
             {
                 "contract": c,
@@ -40,6 +41,7 @@ def my_contracts(user: Any) -> list[dict[str, Any]]:
                 ],
                 "certificates": list(c.certificates.all()),
                 "signed_document": signed,
+                "awaiting_document": awaiting,
             }
         )
     return out

@@ -232,3 +232,73 @@ def test_the_collective_sees_the_notice_on_its_map_and_page(browser, server, pos
     other.wait_for_function("document.getElementById('map').dataset.noticeFeatures !== undefined")
     assert other.evaluate("document.getElementById('map').dataset.noticeFeatures") == "0"
     other.close()
+
+
+@pytest.fixture(scope="module")
+def document_to_sign(server, django_db_blocker, tmp_path_factory):
+    """The demo farmer verified in person by the village officer, and the household's contract generated
+    for signing (committed for the live server; removed afterwards)."""
+    from django.conf import settings
+
+    from accounts.models import IdentityCheck, OneTimeCode, User
+    from contracts.models import Contract, ContractDocument, Contractor, ContractSignature
+    from contracts.signing import document_generate, signer_identity_verify
+    from publicity.models import Notification
+
+    before = settings.MEDIA_ROOT
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    with django_db_blocker.unblock():
+        farmer, village = User.objects.get(username="farmer"), User.objects.get(username="village")
+        household = Contractor.objects.get(cbfbm=Office.objects.get(user=farmer).contractor_code, valid_to__isnull=True)
+        contract = Contract.objects.get(contractor=household, valid_to__isnull=True)
+        check = signer_identity_verify(
+            actor=village,
+            person=farmer,
+            household=household,
+            name=household.name,
+            id_number=household.id_number,
+            attested=True,
+        )
+        document = document_generate(actor=village, contract=contract)
+    yield document
+    with django_db_blocker.unblock():
+        ContractSignature.objects.filter(document=document).delete()
+        ContractDocument.objects.filter(pk=document.pk).delete()
+        IdentityCheck.objects.filter(pk=check.pk).delete()
+        OneTimeCode.objects.filter(user=farmer).delete()
+        Notification.objects.filter(recipient=farmer).delete()
+    settings.MEDIA_ROOT = before
+
+
+def test_the_farmer_signs_the_contract_on_a_phone(browser, server, document_to_sign):
+    import re
+    from concurrent.futures import ThreadPoolExecutor
+
+    from contracts.pdfsign import verify_pdf
+    from contracts.signing import signed_pdf
+
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto(server + "/accounts/login/")
+    page.fill("input[name=username]", "farmer")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(server + "/my/contracts/")
+    page.click("text=查看并签署")
+    assert "待承包方签署" in page.inner_text("#doc-status")
+    page.click("#code-form button")
+    assert page.locator("#code-sent").is_visible()
+    page.goto(server + "/notifications/")  # no SMS here: the demo's inbox stands in for it
+    code = re.search(r"验证码 (\d{6})", page.inner_text("#notifications")).group(1)
+    page.go_back()
+    page.goto(f"{server}/contracts/documents/{document_to_sign.pk}/")
+    page.fill("#sign-form input[name=code]", code)
+    page.click("#sign-form button")
+    page.wait_for_load_state("networkidle")
+    assert "待发包方签署" in page.inner_text("#doc-status")
+    assert "承包方" in page.inner_text("#signature-list")
+    page.close()
+    document_to_sign.refresh_from_db()
+    # pyHanko validates with asyncio.run: not in this thread, where Playwright's event loop runs
+    with ThreadPoolExecutor(1) as pool:
+        report = pool.submit(verify_pdf, signed_pdf(document_to_sign)).result()
+    assert report.ok and [s.field_name for s in report.signatures] == ["contractor"]

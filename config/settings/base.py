@@ -189,3 +189,5 @@ TIANJIE_TILE_MAX_AGE = int(env("TIANJIE_TILE_MAX_AGE", "300"))
 
 # SMS/WeChat senders (accounts.messaging); the in-app list is always written. Only the logging one ships.
 TIANJIE_NOTIFY_SENDERS = ["accounts.messaging.LogSender"]
+# One-time codes (意愿认证): an SMS gateway's sender in production; logged here.
+TIANJIE_OTP_SENDERS = ["accounts.messaging.LogSender"]

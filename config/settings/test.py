@@ -23,3 +23,6 @@ CACHES = {
 CELERY_BROKER_URL = CELERY_RESULT_BACKEND = REDIS_URL.rsplit("/", 1)[0] + "/1"
 # The browser tests' live-server threads must not keep connections open, or the test database cannot be dropped.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Demo and tests only: with no SMS gateway here, one-time codes also go to the user's in-app inbox.
+TIANJIE_OTP_SENDERS = ["accounts.messaging.LogSender", "frontend_map.senders.InboxSender"]
