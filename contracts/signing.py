@@ -19,7 +19,7 @@ from audit import services as audit
 from spatial.codes import validate_resident_id
 from spatial.crypto import lookup_hash
 from spatial.errors import DomainError, PermissionDeniedError
-from spatial.progress import store_upload
+from spatial.progress import check_image, store_upload
 
 from . import pki
 from .document import contract_pdf
@@ -73,7 +73,10 @@ def signer_identity_verify(
         raise SigningError(
             "姓名与证件号码不是该承包方家庭成员", "name and ID number are not of a member of this household"
         )
-    images = [str(store_upload(f, "id-cards", ".jpg")) for f in id_card_images or []]
+    uploads = id_card_images or []
+    for f in uploads:
+        check_image(f, formats=("JPEG",))
+    images = [str(store_upload(f, "id-cards", ".jpg")) for f in uploads]
     check = identity_record(
         actor=actor,
         person=person,

@@ -151,3 +151,93 @@ def document_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
     resp = HttpResponse(signed_pdf(document), content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="{document.contract.cbhtbm}.pdf"'
     return resp
+
+
+def prepare_page(request: HttpRequest, cbhtbm: str) -> HttpResponse:
+    """/contracts/<code>/prepare/: the issuer's officer checks a household member's identity in person and
+    generates the contract document for signing."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.http import Http404
+    from django.shortcuts import redirect, render
+
+    from accounts.models import IdentityCheck, Office, Role
+    from accounts.scoping import can
+    from spatial.errors import DomainError
+
+    from .models import Contract
+    from .signing import document_generate, signer_identity_verify
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    contract = (
+        Contract.objects.select_related("contractor", "issuer").filter(cbhtbm=cbhtbm, valid_to__isnull=True).first()
+    )
+    if contract is None or not can(request.user, "contracts.sign_issuer", contract.issuer.fbfbm):
+        raise Http404("没有这份合同，或不在您的发包方 / no such contract, or not of your issuer")
+    household = contract.contractor
+    accounts = [
+        o.user
+        for o in Office.objects.filter(role=Role.FARMER, contractor_code=household.cbfbm, active=True).select_related(
+            "user"
+        )
+    ]
+    error = None
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "identity":
+                person = next((u for u in accounts if str(u.pk) == request.POST.get("person")), None)
+                if person is None:
+                    raise DomainError("请选择本户的用户账号", "choose the household member's account")
+                signer_identity_verify(
+                    actor=request.user,  # type: ignore[arg-type]
+                    person=person,
+                    household=household,
+                    name=request.POST.get("name", ""),
+                    id_number=request.POST.get("id_number", ""),
+                    attested=request.POST.get("attested") == "1",
+                    id_card_images=request.FILES.getlist("id_card"),
+                )
+                return redirect("contract-prepare", cbhtbm=cbhtbm)
+            document = document_generate(actor=request.user, contract=contract)  # type: ignore[arg-type]
+            return redirect("contract-document", document_id=document.pk)
+        except DomainError as exc:
+            error = exc
+    return render(
+        request,
+        "contracts/prepare.html",
+        {
+            "contract": contract,
+            "household": household,
+            "members": household.members.order_by("relation", "name"),
+            "accounts": accounts,
+            "checks": IdentityCheck.objects.filter(household_code=household.cbfbm).select_related(
+                "user", "attested_by"
+            ),
+            "documents": contract.documents.order_by("-created_at"),
+            "error": error,
+        },
+    )
+
+
+def issuer_contracts_page(request: HttpRequest) -> HttpResponse:
+    """/contracts/: the issuer officer's current contracts (search by household name or code), each linked
+    to its signing preparation."""
+    from django.contrib.auth.views import redirect_to_login
+    from django.db.models import Q
+    from django.shortcuts import render
+
+    from accounts.scoping import scope_q
+
+    from .models import Contract
+
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    q = (request.GET.get("q") or "").strip()
+    rows = Contract.objects.filter(scope_q(request.user, "cbhtbm", "contracts.sign_issuer"), valid_to__isnull=True)
+    if q:
+        rows = rows.filter(Q(contractor__name__contains=q) | Q(cbhtbm__startswith=q))
+    return render(
+        request,
+        "contracts/issuer_list.html",
+        {"rows": rows.select_related("contractor").order_by("cbhtbm")[:200], "q": q},
+    )

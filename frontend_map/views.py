@@ -38,6 +38,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
             "can_manage_imagery": bool(scope_prefixes(request.user, "imagery.ingest")),
             "can_edit_calendar": bool(scope_prefixes(request.user, "calendar.edit")),
             "is_farmer": any(o.role == "farmer" for o in offices),
+            "can_sign_for_issuer": bool(scope_prefixes(request.user, "contracts.sign_issuer")),
             "unread": Notification.objects.filter(recipient_id=request.user.pk, read_at__isnull=True).count(),
             "map_config": {
                 "bbox": bbox,

@@ -19,7 +19,7 @@ from audit import services as audit
 from spatial.errors import DomainError, NotFoundError, PermissionDeniedError
 from spatial.models import CountySettings, Issuer, Parcel, Region
 from spatial.permissions import ensure
-from spatial.progress import store_upload
+from spatial.progress import check_image, store_upload
 from spatial.subjects import resolve_subjects
 
 from .calendar import add_working_days
@@ -186,21 +186,6 @@ def audience_collective(actor: Any, notice: Notice) -> str | None:
     return None
 
 
-def _check_image(photo: UploadedFile) -> None:
-    """A real JPEG or PNG of sane size, decoded before anything is stored."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(photo) as im:
-            if im.format not in ("JPEG", "PNG") or im.width * im.height > 60_000_000:
-                raise NoticeError("照片须为 JPG 或 PNG，且不超过 6000 万像素", "a JPG or PNG photo, at most 60 MP")
-            im.verify()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise NoticeError("照片文件已损坏或不是图片", "the photo is damaged or not an image", field="photo") from None
-    finally:
-        photo.seek(0)
-
-
 @transaction.atomic
 def objection_file(
     *, actor: Any, notice: Notice, reason: str, photo: UploadedFile | None = None, today: date | None = None
@@ -225,7 +210,7 @@ def objection_file(
             raise NoticeError("照片须为 JPG 或 PNG", "the photo must be a JPG or PNG", field="photo")
         if photo.size and photo.size > MAX_PHOTO_BYTES:
             raise NoticeError("照片不能超过 10 MB", "the photo must be under 10 MB", field="photo")
-        _check_image(photo)
+        check_image(photo)
         path = str(store_upload(photo, "objections", ".png" if name.endswith(".png") else ".jpg"))
     objection = Objection.objects.create(
         notice=notice, filed_by=actor, filer_code=where, reason=reason.strip(), photo=path

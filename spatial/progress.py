@@ -71,3 +71,30 @@ def run_recording_failure(model: type[ProgressJob], job_id: str, run: Callable[[
         )
         raise
     return str(jobs.values_list("status", flat=True).get(pk=job_id))
+
+
+def check_image(
+    upload: UploadedFile, *, formats: tuple[str, ...] = ("JPEG", "PNG"), max_pixels: int = 60_000_000
+) -> str:
+    """Decode an uploaded photo before anything is stored: a typed error unless it is a real image of one
+    of `formats` and not a decompression bomb. Returns the format."""
+    from PIL import Image, UnidentifiedImageError
+
+    from .errors import DomainError
+
+    names = "、".join(formats)
+    try:
+        with Image.open(upload) as im:
+            kind = im.format or ""
+            if kind not in formats or im.width * im.height > max_pixels:
+                raise DomainError(
+                    f"照片须为 {names}，且不超过 {max_pixels // 1_000_000} 兆像素",
+                    f"a {names} photo of at most {max_pixels // 1_000_000} MP",
+                    field="photo",
+                )
+            im.verify()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise DomainError("照片文件已损坏或不是图片", "the photo is damaged or not an image", field="photo") from None
+    finally:
+        upload.seek(0)
+    return kind

@@ -164,3 +164,50 @@ def test_the_farmer_sees_only_the_own_household_and_downloads_the_signed_pdf(par
     client.force_login(User.objects.get(username="township2"))
     assert client.get(f"/my/contracts/{document.pk}.pdf").status_code == 404
     assert contract.cbhtbm not in client.get("/my/contracts/").content.decode()
+
+
+def test_the_officer_checks_identity_and_prepares_the_document_on_the_page(parties, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    farmer, household, contract, village = parties
+    client.force_login(village)
+    listed = client.get(f"/contracts/?q={household.name}").content.decode()
+    assert f"/contracts/{contract.cbhtbm}/prepare/" in listed  # found from the officer's list
+    assert "/contracts/" in client.get("/").content.decode()  # linked from the map
+    url = f"/contracts/{contract.cbhtbm}/prepare/"
+    page = client.get(url).content.decode()
+    assert household.name in page and household.id_number not in page  # members masked
+    resp = client.post(
+        url,
+        {
+            "action": "identity",
+            "person": farmer.pk,
+            "name": household.name,
+            "id_number": household.id_number,
+            "attested": "1",
+            "id_card": [SimpleUploadedFile("front.jpg", _jpeg()), SimpleUploadedFile("back.jpg", _jpeg())],
+        },
+    )
+    assert resp.status_code == 302
+    check = farmer.identity_checks.get()
+    assert len(check.id_card_images) == 2 and check.attested_by == village
+    wrong = {"action": "identity", "person": farmer.pk, "name": "别人", "id_number": household.id_number}
+    assert "不是该承包方家庭成员" in client.post(url, wrong).content.decode()
+    fake = {**wrong, "name": household.name, "attested": "1", "id_card": SimpleUploadedFile("x.jpg", b"not a photo")}
+    assert "照片文件已损坏" in client.post(url, fake).content.decode()
+    assert farmer.identity_checks.count() == 1
+    resp = client.post(url, {"action": "generate"})
+    assert resp.status_code == 302 and "/contracts/documents/" in resp["Location"]
+    assert "待承包方签署" in client.get(resp["Location"]).content.decode()
+    client.force_login(User.objects.get(username="township2"))
+    assert client.get(url).status_code == 404  # not their issuer
+
+
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 40), (200, 180, 160)).save(out, format="JPEG")
+    return out.getvalue()
