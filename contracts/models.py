@@ -232,6 +232,7 @@ class ContractDocument(models.Model):
         AWAITING_CONTRACTOR = "contractor", "待承包方签署"
         AWAITING_ISSUER = "issuer", "待发包方签署"
         SIGNED = "signed", "已签署"
+        SIGNED_ON_PAPER = "paper", "纸质签署（已上传扫描件）"
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="documents", verbose_name="合同")
     path = models.CharField(max_length=300, verbose_name="文件")  # under MEDIA_ROOT/contracts
@@ -272,3 +273,25 @@ class ContractSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id} {self.get_role_display()}"
+
+
+class ContractScan(models.Model):
+    """The paper path: the printed contract, signed by hand and stamped, scanned and attached with its
+    hash (contracts.paper checks the scan)."""
+
+    document = models.ForeignKey(
+        ContractDocument, on_delete=models.PROTECT, related_name="scans", verbose_name="合同文件"
+    )
+    files = models.JSONField(default=list, verbose_name="扫描件")  # paths under MEDIA_ROOT/scans
+    sha256 = models.CharField(max_length=64, verbose_name="SHA-256")  # of the files, in order
+    pages = models.PositiveSmallIntegerField(verbose_name="页数")
+    min_ppi = models.PositiveIntegerField(verbose_name="最低分辨率（ppi）")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="上传人")
+    uploaded_at = models.DateTimeField(auto_now_add=True, verbose_name="上传时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "合同扫描件"
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} 扫描件 {self.pages} 页"

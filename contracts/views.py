@@ -198,6 +198,14 @@ def prepare_page(request: HttpRequest, cbhtbm: str) -> HttpResponse:
                     id_card_images=request.FILES.getlist("id_card"),
                 )
                 return redirect("contract-prepare", cbhtbm=cbhtbm)
+            if request.POST.get("action") == "scan":
+                from .paper import scan_attach
+
+                target = contract.documents.filter(pk=request.POST.get("document") or 0).first()
+                if target is None:
+                    raise DomainError("没有这份合同文件", "no such document", code="not_found")
+                scan_attach(actor=request.user, document=target, files=request.FILES.getlist("scan"))
+                return redirect("contract-prepare", cbhtbm=cbhtbm)
             document = document_generate(actor=request.user, contract=contract)  # type: ignore[arg-type]
             return redirect("contract-document", document_id=document.pk)
         except DomainError as exc:
