@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+
+from spatial.crypto import key_from_settings
 
 from .models import SigningCertificate
 
@@ -31,13 +31,7 @@ YEARS = {Role.ROOT: 20, Role.ISSUING: 10, Role.TSA: 10, Role.PERSON: 3, Role.SEA
 
 @cache
 def _aes() -> AESGCM:
-    try:
-        raw = base64.b64decode(settings.TIANJIE_PKI_KEY, validate=True)
-    except ValueError:
-        raise ImproperlyConfigured("TIANJIE_PKI_KEY must be base64") from None
-    if len(raw) != 32:
-        raise ImproperlyConfigured("TIANJIE_PKI_KEY must decode to 32 bytes")
-    return AESGCM(hashlib.sha256(b"tianjie-pki-keys" + raw).digest())
+    return AESGCM(hashlib.sha256(b"tianjie-pki-keys" + key_from_settings("TIANJIE_PKI_KEY")).digest())
 
 
 def _seal_key(key: rsa.RSAPrivateKey) -> str:

@@ -15,14 +15,20 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
 
+def key_from_settings(name: str) -> bytes:
+    """A 32-byte key from a setting holding it in base64 (TIANJIE_FIELD_KEY, TIANJIE_PKI_KEY)."""
+    try:
+        raw = base64.b64decode(getattr(settings, name), validate=True)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be base64") from None
+    if len(raw) != 32:
+        raise ImproperlyConfigured(f"{name} must decode to 32 bytes")
+    return raw
+
+
 @cache
 def _keys() -> tuple[AESGCM, bytes]:
-    try:
-        raw = base64.b64decode(settings.TIANJIE_FIELD_KEY, validate=True)
-    except ValueError:
-        raise ImproperlyConfigured("TIANJIE_FIELD_KEY must be base64") from None
-    if len(raw) != 32:
-        raise ImproperlyConfigured("TIANJIE_FIELD_KEY must decode to 32 bytes")
+    raw = key_from_settings("TIANJIE_FIELD_KEY")
     enc_key = hashlib.sha256(b"tianjie-field-encryption" + raw).digest()
     mac_key = hashlib.sha256(b"tianjie-field-lookup" + raw).digest()
     return AESGCM(enc_key), mac_key
