@@ -4,7 +4,7 @@ timestamp authority (RFC 3161, extended key usage timeStamping), and certificate
 
 Private keys are stored encrypted with TIANJIE_PKI_KEY (AES-256-GCM; the key comes from the environment
 and is never in the repository). Each certificate is a `SigningCertificate` row; the CA is created on
-first use, in one transaction, so two workers never make two roots.
+first use, under an advisory lock, so two workers never make two roots.
 """
 
 import base64
@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from django.db import transaction
+from django.db import connection, transaction
 
 from spatial.crypto import key_from_settings
 
@@ -115,19 +115,32 @@ def _issue(
     )
 
 
-@transaction.atomic
+def _current(role: str) -> SigningCertificate | None:
+    return SigningCertificate.objects.filter(role=role, revoked_at__isnull=True).first()
+
+
 def _authority(role: str) -> SigningCertificate:
-    found = SigningCertificate.objects.select_for_update().filter(role=role, revoked_at__isnull=True).first()
+    """The CA certificate of `role`, made on first use. Reading takes no lock; making one takes a
+    transaction-level advisory lock and looks again, so that two workers never make two roots (a row lock
+    cannot do that: there is no row yet)."""
+    found = _current(role)
     if found is not None:
         return found
-    if role == Role.ROOT:
-        return _issue(role=role, subject=_name("田界试点根证书 Tianjie Pilot Root CA"), issuer=None)
-    root = _authority(Role.ROOT)
-    if role == Role.ISSUING:
-        return _issue(role=role, subject=_name("田界试点签发证书 Tianjie Pilot Issuing CA"), issuer=root)
-    return _issue(
-        role=role, subject=_name("田界时间戳服务 Tianjie Timestamp Authority"), issuer=_authority(Role.ISSUING)
-    )
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext('tianjie-pki-authority'))")
+        found = _current(role)
+        if found is not None:
+            return found
+        if role == Role.ROOT:
+            return _issue(role=role, subject=_name("田界试点根证书 Tianjie Pilot Root CA"), issuer=None)
+        if role == Role.ISSUING:
+            return _issue(
+                role=role, subject=_name("田界试点签发证书 Tianjie Pilot Issuing CA"), issuer=_authority(Role.ROOT)
+            )
+        return _issue(
+            role=role, subject=_name("田界时间戳服务 Tianjie Timestamp Authority"), issuer=_authority(Role.ISSUING)
+        )
 
 
 def root() -> SigningCertificate:
