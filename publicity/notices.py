@@ -34,7 +34,7 @@ from .models import (
     ObjectionStatus,
 )
 from .notify import notify_owner, notify_users, officers_of
-from .selectors import neighbouring_issuers
+from .selectors import audience_q, neighbouring_issuers
 
 MAX_PHOTO_BYTES = 10 * 1024**2
 
@@ -177,13 +177,10 @@ def notice_post(*, actor: Any, notice: Notice, posted_on: date | None = None) ->
 
 
 def audience_collective(actor: Any, notice: Notice) -> str | None:
-    """The collective through which the actor belongs to the audience, if any."""
-    audience = list(notice.audience.values_list("fbfbm", flat=True))
-    for p in scope_prefixes(actor, "notices.object"):
-        for f in audience:
-            if f.startswith(p) or p.startswith(f) or (len(p) == 14 and f == p[:12] + "00"):
-                return p
-    return None
+    """The region (one of the actor's objecting offices) through which the actor belongs to the
+    audience, if any: the same rule as the notices a user sees (selectors.audience_q)."""
+    one = Notice.objects.filter(pk=notice.pk)
+    return next((p for p in scope_prefixes(actor, "notices.object") if one.filter(audience_q([p])).exists()), None)
 
 
 @transaction.atomic
