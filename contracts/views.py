@@ -1,12 +1,31 @@
-"""The platform's RFC 3161 timestamp service over HTTP (POST application/timestamp-query)."""
+"""The platform's RFC 3161 timestamp service, the public signature check, and the signing pages: the
+issuer officer's contract list and preparation, the parties' signing page, the farmer's own contracts."""
 
-from typing import Any
+from typing import Any, cast
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .pdfsign import tsa_respond
+from accounts.identity import otp_issue
+from accounts.models import IdentityCheck, Office, Role, User
+from accounts.scoping import can, scope_q
+from spatial.errors import DomainError
+
+from .models import Contract, ContractDocument
+from .paper import scan_attach
+from .pdfsign import tsa_respond, verify_pdf
+from .selectors import household_codes, my_contracts, own_signed_document
+from .signing import document_generate, document_sign, sign_purpose, signed_pdf, signer_identity_verify
+
+
+def _user(request: HttpRequest) -> User:
+    """The logged-in user (the views that call this are @login_required)."""
+    return cast(User, request.user)
+
 
 MAX_REQUEST_BYTES = 16 * 1024  # a timestamp request is a few hundred bytes
 
@@ -30,10 +49,6 @@ MAX_VERIFY_BYTES = 50 * 1024 * 1024
 def verify_page(request: HttpRequest) -> HttpResponse:
     """/verify/: anyone (no login) uploads a signed contract PDF and reads who signed it, when, and
     whether it is intact and valid."""
-    from django.shortcuts import render
-
-    from .pdfsign import verify_pdf
-
     report, error, name = None, None, ""
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -47,15 +62,9 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     return render(request, "contracts/verify.html", {"report": report, "error": error, "name": name})
 
 
+@login_required
 def my_contracts_page(request: HttpRequest) -> HttpResponse:
     """/my/contracts/: a farmer's own household: contracts, parcels, certificate status, the signed PDF."""
-    from django.contrib.auth.views import redirect_to_login
-    from django.shortcuts import render
-
-    from .selectors import household_codes, my_contracts
-
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     return render(
         request,
         "contracts/mine.html",
@@ -64,11 +73,6 @@ def my_contracts_page(request: HttpRequest) -> HttpResponse:
 
 
 def my_signed_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
-    from django.http import Http404
-
-    from .selectors import own_signed_document
-    from .signing import signed_pdf
-
     document = own_signed_document(request.user, document_id) if request.user.is_authenticated else None
     if document is None:
         raise Http404("没有这份合同 / no such contract")
@@ -79,11 +83,6 @@ def my_signed_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
 
 def _party(request: HttpRequest, document_id: int) -> tuple[Any, str | None]:
     """The document if the user is one of its parties, and the role they sign in (None: not a party)."""
-    from accounts.scoping import can
-
-    from .models import ContractDocument
-    from .selectors import household_codes
-
     document = (
         ContractDocument.objects.select_related("contract__contractor", "contract__issuer")
         .filter(pk=document_id)
@@ -98,19 +97,9 @@ def _party(request: HttpRequest, document_id: int) -> tuple[Any, str | None]:
     return None, None
 
 
+@login_required
 def document_page(request: HttpRequest, document_id: int) -> HttpResponse:
     """/contracts/documents/<id>/: a party reads the contract, asks for a code and signs in its turn."""
-    from django.contrib.auth.views import redirect_to_login
-    from django.http import Http404
-    from django.shortcuts import redirect, render
-
-    from accounts.identity import otp_issue
-    from spatial.errors import DomainError
-
-    from .signing import document_sign, sign_purpose
-
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     document, role = _party(request, document_id)
     if document is None or role is None:
         raise Http404("没有这份合同，或您不是合同当事人 / no such contract, or not a party to it")
@@ -118,10 +107,10 @@ def document_page(request: HttpRequest, document_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("action") == "code":
-                otp_issue(user=request.user, purpose=sign_purpose(document, role))
+                otp_issue(user=_user(request), purpose=sign_purpose(document, role))
                 sent = True
             else:
-                document_sign(actor=request.user, document=document, role=role, code=request.POST.get("code", ""))
+                document_sign(actor=_user(request), document=document, role=role, code=request.POST.get("code", ""))
                 return redirect("contract-document", document_id=document.pk)
         except DomainError as exc:
             error = exc
@@ -141,10 +130,6 @@ def document_page(request: HttpRequest, document_id: int) -> HttpResponse:
 
 
 def document_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
-    from django.http import Http404
-
-    from .signing import signed_pdf
-
     document, role = _party(request, document_id)
     if document is None or role is None:
         raise Http404("没有这份合同 / no such contract")
@@ -153,22 +138,10 @@ def document_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
     return resp
 
 
+@login_required
 def prepare_page(request: HttpRequest, cbhtbm: str) -> HttpResponse:
     """/contracts/<code>/prepare/: the issuer's officer checks a household member's identity in person and
     generates the contract document for signing."""
-    from django.contrib.auth.views import redirect_to_login
-    from django.http import Http404
-    from django.shortcuts import redirect, render
-
-    from accounts.models import IdentityCheck, Office, Role
-    from accounts.scoping import can
-    from spatial.errors import DomainError
-
-    from .models import Contract
-    from .signing import document_generate, signer_identity_verify
-
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     contract = (
         Contract.objects.select_related("contractor", "issuer").filter(cbhtbm=cbhtbm, valid_to__isnull=True).first()
     )
@@ -189,7 +162,7 @@ def prepare_page(request: HttpRequest, cbhtbm: str) -> HttpResponse:
                 if person is None:
                     raise DomainError("请选择本户的用户账号", "choose the household member's account")
                 signer_identity_verify(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=_user(request),
                     person=person,
                     household=household,
                     name=request.POST.get("name", ""),
@@ -199,14 +172,12 @@ def prepare_page(request: HttpRequest, cbhtbm: str) -> HttpResponse:
                 )
                 return redirect("contract-prepare", cbhtbm=cbhtbm)
             if request.POST.get("action") == "scan":
-                from .paper import scan_attach
-
                 target = contract.documents.filter(pk=request.POST.get("document") or 0).first()
                 if target is None:
                     raise DomainError("没有这份合同文件", "no such document", code="not_found")
-                scan_attach(actor=request.user, document=target, files=request.FILES.getlist("scan"))
+                scan_attach(actor=_user(request), document=target, files=request.FILES.getlist("scan"))
                 return redirect("contract-prepare", cbhtbm=cbhtbm)
-            document = document_generate(actor=request.user, contract=contract)  # type: ignore[arg-type]
+            document = document_generate(actor=_user(request), contract=contract)
             return redirect("contract-document", document_id=document.pk)
         except DomainError as exc:
             error = exc
@@ -227,19 +198,10 @@ def prepare_page(request: HttpRequest, cbhtbm: str) -> HttpResponse:
     )
 
 
+@login_required
 def issuer_contracts_page(request: HttpRequest) -> HttpResponse:
     """/contracts/: the issuer officer's current contracts (search by household name or code), each linked
     to its signing preparation."""
-    from django.contrib.auth.views import redirect_to_login
-    from django.db.models import Q
-    from django.shortcuts import render
-
-    from accounts.scoping import scope_q
-
-    from .models import Contract
-
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     q = (request.GET.get("q") or "").strip()
     rows = Contract.objects.filter(scope_q(request.user, "cbhtbm", "contracts.sign_issuer"), valid_to__isnull=True)
     if q:
