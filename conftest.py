@@ -1,5 +1,6 @@
 """Shared fixtures: a small demo county loaded once into the real test PostGIS, and its demo logins."""
 
+import datetime
 import math
 from dataclasses import dataclass
 
@@ -84,6 +85,39 @@ def login(client):  # noqa: ANN001, ANN201
         return client
 
     return _login
+
+
+@pytest.fixture
+def signed_draft(demo, settings, tmp_path):  # noqa: ANN001, ANN201
+    """The demo farmer's household: a new contract (2028–2057) drafted and signed online by both parties.
+    Returns (document, the current contract, farmer, village officer)."""
+    from accounts.identity import otp_issue
+    from accounts.models import Office, User
+    from contracts.filing import contract_draft
+    from contracts.models import Contract, ContractDocument, Contractor
+    from contracts.signing import document_generate, document_sign, sign_purpose, signer_identity_verify
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    farmer, village = User.objects.get(username="farmer"), User.objects.get(username="village")
+    household = Contractor.objects.get(cbfbm=Office.objects.get(user=farmer).contractor_code, valid_to__isnull=True)
+    contract = Contract.objects.get(contractor=household, valid_to__isnull=True)
+    signer_identity_verify(
+        actor=village,
+        person=farmer,
+        household=household,
+        name=household.name,
+        id_number=household.id_number,
+        attested=True,
+    )
+    draft = contract_draft(
+        actor=village, contract=contract, term_start=datetime.date(2028, 1, 1), term_end=datetime.date(2057, 12, 31)
+    )
+    document = document_generate(actor=village, contract=draft)
+    for actor, role in ((farmer, "contractor"), (village, "issuer")):
+        code = otp_issue(user=actor, purpose=sign_purpose(document, role))
+        document = document_sign(actor=actor, document=document, role=role, code=code)
+    assert document.status == ContractDocument.Status.SIGNED
+    return document, contract, farmer, village
 
 
 def lonlat_to_tile(lon: float, lat: float, z: int) -> tuple[int, int]:

@@ -29,6 +29,10 @@ PERMISSIONS: dict[str, set[str]] = {
     "notices.object": {Role.FARMER, Role.VILLAGE, Role.GROUP_ISSUER},
     "identity.attest": {Role.VILLAGE, Role.GROUP_ISSUER, Role.TOWNSHIP},
     "contracts.sign_issuer": {Role.VILLAGE, Role.GROUP_ISSUER},
+    "contracts.file": {Role.COUNTY_AGRICULTURE},
+    "certificates.recall": {Role.COUNTY_AGRICULTURE, Role.TOWNSHIP, Role.VILLAGE, Role.GROUP_ISSUER},
+    "filings.pull": {Role.COUNTY_NATURAL_RESOURCES},
+    "filings.view": {Role.COUNTY_AGRICULTURE, Role.COUNTY_NATURAL_RESOURCES},
 }
 
 

@@ -49,12 +49,17 @@ def _sketch(contract: Contract, entries: list[ContractParcel]) -> str:
     # neighbours: the current holders of the other parcels that the sketch shows
     holders = dict(
         ContractParcel.objects.filter(contract__valid_to__isnull=True)
-        .exclude(contract=contract)
+        .exclude(contract__cbhtbm=contract.cbhtbm)  # the household's own contract, current or draft
         .filter(parcel__valid_to__isnull=True)
         .values_list("parcel_id", "contract__contractor__name")
     )
     sketch = parcels_sketch(ids, county=contract.cbhtbm[:6], neighbour_labels=holders, points=points)
     return sketch.svg if sketch else ""
+
+
+def contract_sketch_svg(contract: Contract) -> str:
+    """The parcel sketch 地块示意图 alone (the register keeps it as DKSYT)."""
+    return _sketch(contract, list(contract.parcels.select_related("parcel").order_by("dkbm")))
 
 
 def contract_pdf(contract: Contract) -> bytes:

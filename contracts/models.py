@@ -158,13 +158,15 @@ class ContractParcel(models.Model):
 class CertificateStatus(models.TextChoices):
     ISSUED = "issued", "已颁发"
     RECALL = "recall", "待收回"
-    CANCELLED = "cancelled", "已注销"
+    CANCELLED = "cancelled", "已收回注销"
 
 
 class Certificate(models.Model):
-    """土地承包经营权证 CBJYQZ."""
+    """土地承包经营权证 CBJYQZ. A re-issue (换发, on filing a new contract) is a new row with the same code
+    (the code follows the contract) and a new serial 流水号; the old row is marked for recall and, once the
+    paper certificate is recovered and destroyed, cancelled. At most one row per code is in force."""
 
-    cbjyqzbm = models.CharField(max_length=19, unique=True, verbose_name="经营权证编码", db_comment="CBJYQZ.CBJYQZBM")
+    cbjyqzbm = models.CharField(max_length=19, verbose_name="经营权证编码", db_comment="CBJYQZ.CBJYQZBM")
     contract = models.ForeignKey(
         Contract, on_delete=models.PROTECT, related_name="certificates", verbose_name="承包合同"
     )
@@ -185,12 +187,82 @@ class Certificate(models.Model):
         default=CertificateStatus.ISSUED,
         verbose_name="状态",
     )
+    # Written by filing (the bulk loaders leave them to the database defaults).
+    serial = models.CharField(
+        max_length=40, blank=True, db_default="", verbose_name="权证流水号", db_comment="CBJYQZDJB.CBJYQZLSH"
+    )
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by", verbose_name="换发前权证"
+    )
+    recall_reason = models.CharField(max_length=200, blank=True, db_default="", verbose_name="收回原因")
+    recall_since = models.DateTimeField(null=True, blank=True, verbose_name="待收回起")
+    recovered_on = models.DateField(null=True, blank=True, verbose_name="收回日期")
+    recovered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="收回经办人",
+    )
+    destroyed = models.BooleanField(default=False, db_default=False, verbose_name="已销毁")
 
     class Meta:
         verbose_name = verbose_name_plural = "土地承包经营权证"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cbjyqzbm"], condition=models.Q(status="issued"), name="certificate_one_in_force"
+            )
+        ]
+        indexes = [models.Index(fields=["cbjyqzbm"], name="certificate_code_prefix", opclasses=["varchar_pattern_ops"])]
 
     def __str__(self) -> str:
         return self.cbjyqzbm
+
+
+class RegisterEntry(models.Model):
+    """登记簿 CBJYQZDJB: one entry per filing 备案 of a contract (the register is append-only; an entry is
+    never changed), with the parcel sketch file DKSYT and who entered it (DBR) when (DJSJ)."""
+
+    cbjyqzbm = models.CharField(max_length=19, verbose_name="经营权证编码", db_comment="CBJYQZDJB.CBJYQZBM")
+    contract = models.OneToOneField(
+        Contract, on_delete=models.PROTECT, related_name="register_entry", verbose_name="承包合同"
+    )
+    previous = models.ForeignKey(
+        Contract,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by_entry",
+        verbose_name="被替代的合同",
+    )
+    document = models.ForeignKey(
+        "ContractDocument", on_delete=models.PROTECT, related_name="register_entries", verbose_name="签署的合同文件"
+    )
+    certificate = models.OneToOneField(
+        Certificate, on_delete=models.PROTECT, related_name="register_entry", verbose_name="权证"
+    )
+    fbfbm = models.CharField(max_length=14, verbose_name="发包方编码", db_comment="CBJYQZDJB.FBFBM")
+    cbfbm = models.CharField(max_length=18, verbose_name="承包方编码", db_comment="CBJYQZDJB.CBFBM")
+    cbfs = models.CharField(max_length=3, verbose_name="承包方式", db_comment="CBJYQZDJB.CBFS")
+    cbqx = models.CharField(max_length=20, verbose_name="承包期限", db_comment="CBJYQZDJB.CBQX")
+    cbqxq = models.DateField(verbose_name="承包期限起", db_comment="CBJYQZDJB.CBQXQ")
+    cbqxz = models.DateField(verbose_name="承包期限止", db_comment="CBJYQZDJB.CBQXZ (长久不变 = 9999-01-01)")
+    dksyt = models.CharField(max_length=300, verbose_name="地块示意图", db_comment="CBJYQZDJB.DKSYT")
+    cbjyqzlsh = models.CharField(
+        max_length=40, unique=True, verbose_name="权证流水号", db_comment="CBJYQZDJB.CBJYQZLSH"
+    )
+    dbr = models.CharField(max_length=50, verbose_name="登簿人", db_comment="CBJYQZDJB.DBR")
+    djsj = models.DateTimeField(verbose_name="登记时间", db_comment="CBJYQZDJB.DJSJ")
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="备案人")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "登记簿"
+        ordering = ["-djsj"]
+        indexes = [models.Index(fields=["cbjyqzbm"], name="register_code_prefix", opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self) -> str:
+        return f"{self.cbjyqzbm} {self.cbjyqzlsh}"
 
 
 class SigningCertificate(models.Model):

@@ -17,6 +17,7 @@ from django.db import transaction
 from accounts.scoping import can
 from audit import services as audit
 from spatial.errors import DomainError, PermissionDeniedError
+from spatial.models import VersionStatus
 from spatial.progress import check_image, store_upload
 
 from .models import ContractDocument, ContractScan
@@ -83,6 +84,8 @@ def scan_attach(*, actor: Any, document: ContractDocument, files: list[UploadedF
         raise PermissionDeniedError("只有发包方可以上传签署扫描件", "only the issuer uploads the signed scan")
     if document.status != ContractDocument.Status.AWAITING_CONTRACTOR:
         raise ScanError("这份合同已在网上签署或已有扫描件", "this document is already being signed online or on paper")
+    if document.contract.status != VersionStatus.PENDING:
+        raise ScanError("这份合同草稿已备案或已作废", "this draft has been filed or withdrawn")
     if not files:
         raise ScanError("请选择扫描件", "choose the scan", field="file")
     if sum(f.size or 0 for f in files) > MAX_SCAN_BYTES:
@@ -141,3 +144,13 @@ def scan_attach(*, actor: Any, document: ContractDocument, files: list[UploadedF
         data={"pages": pages, "min_ppi": ppi, "sha256": scan.sha256},
     )
     return scan
+
+
+def scan_sha256(files: list[str]) -> str:
+    """The SHA-256 of a stored scan's files, in order (as `ContractScan.sha256` records it)."""
+    digest = hashlib.sha256()
+    for name in files:
+        with open(name, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()

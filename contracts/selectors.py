@@ -1,10 +1,16 @@
-"""Reads for a farmer: their own household's contracts, parcels, certificates and signed documents."""
+"""Reads for a farmer: their own household's contracts, parcels, certificates and signed documents, and
+the account a phone login opens."""
 
+import json
 from typing import Any
 
-from accounts.models import Office, Role
+from django.contrib.gis.db.models.functions import AsGeoJSON
 
-from .models import Contract, ContractDocument
+from accounts.models import IdentityCheck, Office, Role, User
+from spatial.crypto import lookup_hash
+from spatial.models import VersionStatus
+
+from .models import Contract, ContractDocument, Contractor, ContractParcel, FamilyMember
 
 
 def household_codes(user: Any) -> list[str]:
@@ -26,16 +32,26 @@ def my_contracts(user: Any) -> list[dict[str, Any]]:
         Contract.objects.filter(contractor__cbfbm__in=household_codes(user))
         .select_related("contractor", "issuer")
         .prefetch_related("parcels__parcel", "certificates")
-        .order_by("valid_to", "-version")
+        .exclude(status=VersionStatus.CANCELLED)
+        .order_by("-version")  # the draft awaiting filing, then the current contract, then history
     )
     out = []
     for c in rows:
         signed = c.documents.filter(status=ContractDocument.Status.SIGNED).order_by("-created_at").first()
-        awaiting = c.documents.exclude(status=ContractDocument.Status.SIGNED).order_by("-created_at").first()
+        awaiting = (
+            c.documents.filter(
+                status__in=[ContractDocument.Status.AWAITING_CONTRACTOR, ContractDocument.Status.AWAITING_ISSUER]
+            )
+            .order_by("-created_at")
+            .first()
+            if c.status == VersionStatus.PENDING
+            else None
+        )
         out.append(
             {
                 "contract": c,
-                "current": c.valid_to is None,
+                "current": c.status == VersionStatus.CURRENT,
+                "pending": c.status == VersionStatus.PENDING,
                 "parcels": [
                     {"dkbm": e.dkbm, "dkmc": e.parcel.dkmc, "htmj": e.htmj, "htmjm": e.htmjm} for e in c.parcels.all()
                 ],
@@ -57,3 +73,52 @@ def own_signed_document(user: Any, document_id: int) -> ContractDocument | None:
         .select_related("contract")
         .first()
     )
+
+
+def farmer_for_phone_login(*, phone: str, id_number: str) -> User | None:
+    """The farmer account a phone number and an ID number open: an active account with that phone, holding
+    a household office, whose holder has that ID number (their in-person identity check, or the household
+    member of their name in the registry). None when nothing matches; the caller must not say which part
+    was wrong."""
+    key = lookup_hash(id_number)
+    users = User.objects.filter(
+        phone=phone.strip(), is_active=True, offices__role=Role.FARMER, offices__active=True
+    ).distinct()
+    for user in users:
+        if IdentityCheck.objects.filter(user=user, id_number_hash=key).exists():
+            return user
+        households = household_codes(user)
+        name = (user.real_name or "").strip()
+        if not households or not name:
+            continue
+        member = FamilyMember.objects.filter(
+            contractor__cbfbm__in=households, contractor__valid_to__isnull=True, id_number_hash=key, name=name
+        )
+        head = Contractor.objects.filter(cbfbm__in=households, valid_to__isnull=True, id_number_hash=key, name=name)
+        if member.exists() or head.exists():
+            return user
+    return None
+
+
+def my_parcels_geojson(user: Any) -> dict[str, Any]:
+    """The parcels of the user's households' current contracts, as GeoJSON (CRS84) for the farmer's map."""
+    rows = (
+        ContractParcel.objects.filter(
+            contract__contractor__cbfbm__in=household_codes(user), contract__valid_to__isnull=True
+        )
+        .select_related("parcel")
+        .annotate(geojson=AsGeoJSON("parcel__geom", precision=7, crs=False))
+        .order_by("dkbm")
+    )
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": e.dkbm,
+                "geometry": json.loads(e.geojson),
+                "properties": {"dkbm": e.dkbm, "dkmc": e.parcel.dkmc, "htmj": float(e.htmj), "htmjm": float(e.htmjm)},
+            }
+            for e in rows
+        ],
+    }

@@ -2,7 +2,7 @@
 generated, signed by the contractor (certifying) and then by the issuer with its seal, each after a
 one-time code, each timestamped; every step audited.
 
-Partial (the contracts issue continues): the pages, the paper path, filing and sharing come next.
+The document is always of a draft (contracts.filing.contract_draft); filing follows in contracts.filing.
 """
 
 import hashlib
@@ -19,6 +19,7 @@ from audit import services as audit
 from spatial.codes import validate_resident_id
 from spatial.crypto import lookup_hash
 from spatial.errors import DomainError, PermissionDeniedError
+from spatial.models import VersionStatus
 from spatial.progress import check_image, store_upload
 
 from . import pki
@@ -103,6 +104,12 @@ def document_generate(*, actor: User, contract: Contract) -> ContractDocument:
     """The contract's PDF, awaiting the contractor's signature (the issuer's officer starts it)."""
     if not can(actor, "contracts.sign_issuer", contract.issuer.fbfbm):
         raise PermissionDeniedError("只有发包方可以生成待签合同", "only the issuer prepares a contract for signing")
+    if contract.status != VersionStatus.PENDING:
+        raise SigningError(
+            "只能为待备案的合同草稿生成签署文件（先起草新合同）",
+            "a document is generated for a draft awaiting filing only: draft the new contract first",
+            code="not_pending",
+        )
     document = ContractDocument.objects.create(contract=contract, path="", sha256="")
     document.path, document.sha256 = _write(document.pk, "0", contract_pdf(contract))
     document.save(update_fields=["path", "sha256"])
@@ -130,6 +137,8 @@ def _signer(actor: User, document: ContractDocument, role: str) -> tuple[Signing
     }.get(ContractDocument.Status(document.status))
     if expected is None:
         raise SigningError("合同已签署完毕", "the contract is already signed")
+    if contract.status != VersionStatus.PENDING:
+        raise SigningError("这份合同草稿已备案或已作废", "this draft has been filed or withdrawn", code="not_pending")
     if role != expected:
         raise SigningError(
             f"现在应由{Role(expected).label}签署", f"it is the {expected}'s turn to sign", code="signing_out_of_turn"

@@ -1,25 +1,44 @@
 """The platform's RFC 3161 timestamp service, the public signature check, and the signing pages: the
 issuer officer's contract list and preparation, the parties' signing page, the farmer's own contracts."""
 
+from datetime import date, timedelta
 from typing import Any, cast
 
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.identity import otp_issue
-from accounts.models import IdentityCheck, Office, Role, User
-from accounts.scoping import can, scope_q
+from accounts.identity import IdentityError, otp_issue, otp_verify
+from accounts.models import IdentityCheck, Office, OneTimeCode, Role, User
+from accounts.scoping import can, scope_prefixes, scope_q
+from spatial.codes import validate_resident_id
 from spatial.errors import DomainError
+from spatial.imagery import imagery_layers
+from spatial.models import VersionStatus
 
-from .models import Contract, ContractDocument
+from .filing import certificate_recover, contract_draft, contract_file
+from .models import Certificate, CertificateStatus, Contract, ContractDocument, RegisterEntry
 from .paper import scan_attach
 from .pdfsign import tsa_respond, verify_pdf
-from .selectors import household_codes, my_contracts, own_signed_document
+from .selectors import farmer_for_phone_login, household_codes, my_contracts, my_parcels_geojson, own_signed_document
 from .signing import document_generate, document_sign, sign_purpose, signed_pdf, signer_identity_verify
+
+
+def _date(text: str | None) -> date | None:
+    """A date from a form field (YYYY-MM-DD); empty means "not given"."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise DomainError(f"日期格式不对：{text}", f"not a date (YYYY-MM-DD): {text}", field="date") from exc
 
 
 def _user(request: HttpRequest) -> User:
@@ -68,7 +87,11 @@ def my_contracts_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "contracts/mine.html",
-        {"rows": my_contracts(request.user), "is_farmer": bool(household_codes(request.user))},
+        {
+            "rows": my_contracts(request.user),
+            "is_farmer": bool(household_codes(request.user)),
+            "map_config": {"geojson": reverse("my-parcels"), "imagery": imagery_layers(request.user)},
+        },
     )
 
 
@@ -148,6 +171,8 @@ def prepare_page(request: HttpRequest, cbhtbm: str) -> HttpResponse:
     if contract is None or not can(request.user, "contracts.sign_issuer", contract.issuer.fbfbm):
         raise Http404("没有这份合同，或不在您的发包方 / no such contract, or not of your issuer")
     household = contract.contractor
+    documents = ContractDocument.objects.filter(contract__cbhtbm=contract.cbhtbm).select_related("contract")
+    draft = Contract.objects.filter(cbhtbm=contract.cbhtbm, status=VersionStatus.PENDING).first()
     accounts = [
         o.user
         for o in Office.objects.filter(role=Role.FARMER, contractor_code=household.cbfbm, active=True).select_related(
@@ -172,12 +197,18 @@ def prepare_page(request: HttpRequest, cbhtbm: str) -> HttpResponse:
                 )
                 return redirect("contract-prepare", cbhtbm=cbhtbm)
             if request.POST.get("action") == "scan":
-                target = contract.documents.filter(pk=request.POST.get("document") or 0).first()
+                target = documents.filter(pk=request.POST.get("document") or 0).first()
                 if target is None:
                     raise DomainError("没有这份合同文件", "no such document", code="not_found")
                 scan_attach(actor=_user(request), document=target, files=request.FILES.getlist("scan"))
                 return redirect("contract-prepare", cbhtbm=cbhtbm)
-            document = document_generate(actor=_user(request), contract=contract)
+            draft = contract_draft(
+                actor=_user(request),
+                contract=contract,
+                term_start=_date(request.POST.get("term_start")),
+                term_end=_date(request.POST.get("term_end")),
+            )
+            document = document_generate(actor=_user(request), contract=draft)
             return redirect("contract-document", document_id=document.pk)
         except DomainError as exc:
             error = exc
@@ -192,7 +223,8 @@ def prepare_page(request: HttpRequest, cbhtbm: str) -> HttpResponse:
             "checks": IdentityCheck.objects.filter(household_code=household.cbfbm).select_related(
                 "user", "attested_by"
             ),
-            "documents": contract.documents.order_by("-created_at"),
+            "documents": documents.order_by("-created_at"),
+            "draft": draft,
             "error": error,
         },
     )
@@ -211,3 +243,133 @@ def issuer_contracts_page(request: HttpRequest) -> HttpResponse:
         "contracts/issuer_list.html",
         {"rows": rows.select_related("contractor").order_by("cbhtbm")[:200], "q": q},
     )
+
+
+@login_required
+def filing_page(request: HttpRequest) -> HttpResponse:
+    """/contracts/filing/: the county files the signed drafts of its region (备案) and sees recent filings."""
+    if not scope_prefixes(request.user, "contracts.file"):
+        raise PermissionDenied("只有县农业农村局可以备案 / filing is for the county bureau")
+    error, filed = None, None
+    if request.method == "POST":
+        document = ContractDocument.objects.filter(pk=request.POST.get("document") or 0).first()
+        try:
+            if document is None:
+                raise DomainError("没有这份合同文件", "no such document", code="not_found")
+            entry = contract_file(actor=_user(request), document=document)
+            return redirect(f"{reverse('contract-filing')}?filed={entry.pk}")
+        except DomainError as exc:
+            error = exc
+    if request.GET.get("filed"):
+        filed = (
+            RegisterEntry.objects.filter(scope_q(request.user, "cbjyqzbm", "contracts.file"), pk=request.GET["filed"])
+            .select_related("contract", "previous")
+            .first()
+        )
+    awaiting = (
+        ContractDocument.objects.filter(
+            scope_q(request.user, "contract__cbhtbm", "contracts.file"),
+            contract__status=VersionStatus.PENDING,
+            status__in=[ContractDocument.Status.SIGNED, ContractDocument.Status.SIGNED_ON_PAPER],
+        )
+        .select_related("contract__contractor")
+        .order_by("contract__cbhtbm", "-created_at")
+    )
+    entries = RegisterEntry.objects.filter(scope_q(request.user, "cbjyqzbm", "contracts.file")).order_by("-djsj")[:50]
+    return render(
+        request,
+        "contracts/filing.html",
+        {"awaiting": awaiting[:200], "entries": entries, "filed": filed, "error": error},
+    )
+
+
+@login_required
+def filing_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
+    """The signed (or generated, for the paper path) PDF, for the county officer who files it."""
+    document = ContractDocument.objects.filter(
+        scope_q(request.user, "contract__cbhtbm", "contracts.file"), pk=document_id
+    ).first()
+    if document is None:
+        raise Http404("没有这份合同 / no such contract")
+    resp = HttpResponse(signed_pdf(document), content_type="application/pdf")
+    resp["Content-Disposition"] = f'inline; filename="{document.contract.cbhtbm}.pdf"'
+    return resp
+
+
+@login_required
+def recall_page(request: HttpRequest) -> HttpResponse:
+    """/certificates/recall/: old certificates to recover from households and destroy, in the user's
+    region; recording a recovery."""
+    scope = scope_q(request.user, "cbjyqzbm", "certificates.recall")
+    if not scope_prefixes(request.user, "certificates.recall"):
+        raise PermissionDenied("无权管理权证收回 / not allowed to manage certificate recall")
+    error = None
+    if request.method == "POST":
+        cert = Certificate.objects.filter(scope, pk=request.POST.get("certificate") or 0).first()
+        try:
+            if cert is None:
+                raise DomainError("没有这本权证", "no such certificate", code="not_found")
+            certificate_recover(
+                actor=_user(request),
+                certificate=cert,
+                recovered_on=_date(request.POST.get("recovered_on")) or timezone.localdate(),
+                destroyed=request.POST.get("destroyed") == "1",
+            )
+            return redirect("certificate-recall")
+        except DomainError as exc:
+            error = exc
+    rows = (
+        Certificate.objects.filter(scope)
+        .filter(Q(status=CertificateStatus.RECALL) | Q(recovered_on__isnull=False))
+        .select_related("contract__contractor")
+        .order_by("-status", "-recall_since")[:300]
+    )
+    return render(request, "contracts/recall.html", {"rows": rows, "error": error, "today": timezone.localdate()})
+
+
+LOGIN_PURPOSE = "登录 Log in"
+LOGIN_CODES_PER_HOUR = 5
+
+
+def phone_login_page(request: HttpRequest) -> HttpResponse:
+    """/my/login/: a farmer logs in with the phone number on their account and their ID number, then the
+    one-time code sent to that phone. Which of the two did not match is never said."""
+    error, step = None, "start"
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "code":
+                id_number = validate_resident_id(request.POST.get("id_number", ""))
+                user = farmer_for_phone_login(phone=request.POST.get("phone", ""), id_number=id_number)
+                if user is None:
+                    raise IdentityError(
+                        "手机号与身份证号码不符，或账号尚未开通（请到村委会开通）",
+                        "the phone and ID number do not match an account (the village committee opens accounts)",
+                    )
+                recent = OneTimeCode.objects.filter(
+                    user=user, purpose=LOGIN_PURPOSE, created_at__gte=timezone.now() - timedelta(hours=1)
+                ).count()
+                if recent >= LOGIN_CODES_PER_HOUR:
+                    raise IdentityError(
+                        "验证码发送过于频繁，请一小时后再试", "too many codes sent: try again in an hour"
+                    )
+                otp_issue(user=user, purpose=LOGIN_PURPOSE)
+                request.session["phone_login_user"] = user.pk
+                step = "code"
+            else:
+                user = User.objects.filter(pk=request.session.get("phone_login_user") or 0, is_active=True).first()
+                if user is None:
+                    raise IdentityError("请先获取验证码", "ask for a code first")
+                step = "code"
+                otp_verify(user=user, purpose=LOGIN_PURPOSE, code=request.POST.get("code", ""))
+                request.session.pop("phone_login_user", None)
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                return redirect("my-contracts")
+        except DomainError as exc:
+            error = exc
+    return render(request, "contracts/phone_login.html", {"error": error, "step": step})
+
+
+@login_required
+def my_parcels(request: HttpRequest) -> HttpResponse:
+    """/my/contracts/parcels.geojson: the household's parcels for the farmer's map."""
+    return JsonResponse(my_parcels_geojson(request.user), json_dumps_params={"ensure_ascii": False})

@@ -262,7 +262,7 @@ def package_export(
         """
         SELECT q.cbjyqzbm, q.issuing_authority, q.issued_on, CASE WHEN q.collected THEN '1' ELSE '2' END,
                q.collected_on, q.collector_name, q.collector_id_type, q.collector_id_number
-        FROM contracts_certificate q WHERE q.cbjyqzbm LIKE %s ORDER BY q.cbjyqzbm""",
+        FROM contracts_certificate q WHERE q.cbjyqzbm LIKE %s AND q.status = 'issued' ORDER BY q.cbjyqzbm""",
         [prefix],
         lambda r: _person(r, 7),
     )

@@ -322,6 +322,13 @@ def load_tables(*, report: Report, tables: Rows, issuer_ids: dict[str, int], now
         [county + "%"],
     ):
         stored_parcels[cid].append(tuple(values))
+    # the highest version of each code, a draft awaiting filing included (contracts.filing): a changed
+    # contract takes the next number after it
+    last_version = dict(
+        _fetch(
+            "SELECT cbhtbm, max(version) FROM contracts_contract WHERE cbhtbm LIKE %s GROUP BY cbhtbm", [county + "%"]
+        )
+    )
     contract_rows, cp_rows, closed = [], [], []
     contract_id = next_id("contracts_contract")
     for r in tables.get("CBHT", []):
@@ -340,7 +347,7 @@ def load_tables(*, report: Report, tables: Rows, issuer_ids: dict[str, int], now
             ):
                 continue
             closed.append(pid)
-            version = old_version + 1
+            version = max(old_version, last_version.get(code, 0)) + 1
             counts["contracts_changed"] += 1
         else:
             counts["contracts_new"] += 1

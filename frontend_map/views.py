@@ -39,6 +39,9 @@ def map_page(request: HttpRequest) -> HttpResponse:
             "can_edit_calendar": bool(scope_prefixes(request.user, "calendar.edit")),
             "is_farmer": any(o.role == "farmer" for o in offices),
             "can_sign_for_issuer": bool(scope_prefixes(request.user, "contracts.sign_issuer")),
+            "can_file": bool(scope_prefixes(request.user, "contracts.file")),
+            "can_recall": bool(scope_prefixes(request.user, "certificates.recall")),
+            "can_view_sharing": bool(scope_prefixes(request.user, "filings.view")),
             "unread": Notification.objects.filter(recipient_id=request.user.pk, read_at__isnull=True).count(),
             "map_config": {
                 "bbox": bbox,

@@ -106,6 +106,9 @@ class VersionStatus(models.TextChoices):
     CURRENT = "current", "现势"
     SUPERSEDED = "superseded", "历史"
     CANCELLED = "cancelled", "注销"
+    # A version prepared but not yet in force (a new contract awaiting filing 备案): its validity interval is
+    # empty (valid_from = valid_to), so every "valid_to IS NULL" query for the current version skips it.
+    PENDING = "pending", "待备案"
 
 
 class Versioned(models.Model):

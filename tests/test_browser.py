@@ -241,8 +241,18 @@ def document_to_sign(server, django_db_blocker, tmp_path_factory):
     from django.conf import settings
 
     from accounts.models import IdentityCheck, OneTimeCode, User
-    from contracts.models import Contract, ContractDocument, Contractor, ContractSignature
+    from contracts.filing import contract_draft
+    from contracts.models import (
+        Certificate,
+        Contract,
+        ContractDocument,
+        Contractor,
+        ContractParcel,
+        ContractSignature,
+        RegisterEntry,
+    )
     from contracts.signing import document_generate, signer_identity_verify
+    from exchange.models import FilingDelivery, FilingShare
     from publicity.models import Notification
 
     before = settings.MEDIA_ROOT
@@ -259,14 +269,29 @@ def document_to_sign(server, django_db_blocker, tmp_path_factory):
             id_number=household.id_number,
             attested=True,
         )
-        document = document_generate(actor=village, contract=contract)
+        document = document_generate(actor=village, contract=contract_draft(actor=village, contract=contract))
     yield document
     with django_db_blocker.unblock():
+        # undo the filing, if a test filed it: the old contract and its certificate back in force
+        entry = RegisterEntry.objects.filter(contract_id=document.contract_id).first()
+        if entry is not None:
+            FilingDelivery.objects.filter(share__entry=entry).delete()
+            FilingShare.objects.filter(entry=entry).delete()
+            new_cert = entry.certificate
+            old_certs = list(Certificate.objects.filter(replaced_by=new_cert).values_list("pk", flat=True))
+            entry.delete()
+            new_cert.delete()
+            Certificate.objects.filter(pk__in=old_certs).update(
+                status="issued", recall_since=None, recall_reason="", recovered_on=None, recovered_by=None
+            )
         ContractSignature.objects.filter(document=document).delete()
         ContractDocument.objects.filter(pk=document.pk).delete()
+        ContractParcel.objects.filter(contract=document.contract).delete()
+        Contract.objects.filter(pk=document.contract_id).delete()  # the draft
+        Contract.objects.filter(pk=contract.pk).update(valid_to=None, status="current")  # as before any filing
         IdentityCheck.objects.filter(pk=check.pk).delete()
-        OneTimeCode.objects.filter(user=farmer).delete()
-        Notification.objects.filter(recipient=farmer).delete()
+        OneTimeCode.objects.filter(user__in=[farmer, village]).delete()
+        Notification.objects.filter(recipient__in=[farmer, village, User.objects.get(username="group")]).delete()
     settings.MEDIA_ROOT = before
 
 
@@ -302,3 +327,65 @@ def test_the_farmer_signs_the_contract_on_a_phone(browser, server, document_to_s
     with ThreadPoolExecutor(1) as pool:
         report = pool.submit(verify_pdf, signed_pdf(document_to_sign)).result()
     assert report.ok and [s.field_name for s in report.signatures] == ["contractor"]
+
+
+def test_the_county_files_it_and_the_farmer_logs_in_by_phone_and_finds_it_on_the_map(
+    browser, server, document_to_sign, django_db_blocker
+):
+    """After the farmer's signature (the test above): the issuer signs, the county files on its page, and the
+    farmer logs in with phone and ID number on a phone, sees the filed contract, its parcels on the map,
+    the old certificate to return, and downloads the signed PDF."""
+    import re
+    from concurrent.futures import ThreadPoolExecutor
+
+    from accounts.identity import otp_issue
+    from accounts.models import User
+    from contracts.demo.users import DEMO_FARMER_PHONE
+    from contracts.models import Contractor, ContractParcel
+    from contracts.pdfsign import verify_pdf
+    from contracts.signing import document_sign, sign_purpose
+    from publicity.models import Notification
+
+    def issuer_signs() -> None:  # pyHanko runs asyncio: not in Playwright's thread
+        village = User.objects.get(username="village")
+        code = otp_issue(user=village, purpose=sign_purpose(document_to_sign, "issuer"))
+        document_sign(actor=village, document=document_to_sign, role="issuer", code=code)
+
+    with django_db_blocker.unblock(), ThreadPoolExecutor(1) as pool:
+        pool.submit(issuer_signs).result()
+        farmer = User.objects.get(username="farmer")
+        household = Contractor.objects.get(cbfbm=farmer.offices.get().contractor_code, valid_to__isnull=True)
+        parcels = ContractParcel.objects.filter(contract_id=document_to_sign.contract_id).count()
+
+    county = _log_in(browser, server, "county")
+    county.click("text=备案")
+    county.click(f"form.file-form:has(input[value='{document_to_sign.pk}']) button")
+    county.wait_for_selector("#filed")
+    serial = re.search(r"权证流水号 (\d+)", county.inner_text("#filed")).group(1)
+    county.close()
+
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto(server + "/accounts/login/")
+    page.click("text=承包农户用手机号登录")
+    page.fill("#login-phone-form input[name=phone]", DEMO_FARMER_PHONE)
+    page.fill("#login-phone-form input[name=id_number]", household.id_number)
+    page.click("#login-phone-form button")
+    assert page.locator("#code-sent").is_visible()
+    with django_db_blocker.unblock():  # the SMS this account would get; no gateway here
+        note = Notification.objects.filter(recipient=farmer, body__contains="登录").order_by("-created_at").first()
+    page.fill("#login-code-form input[name=code]", re.search(r"验证码 (\d{6})", note.body).group(1))
+    page.click("#login-code-form button")
+    page.wait_for_url(re.compile(r"/my/contracts/$"))
+    page.wait_for_function("document.getElementById('my-parcels-map').dataset.features !== undefined")
+    assert int(page.evaluate("document.getElementById('my-parcels-map').dataset.features")) == parcels
+    assert page.locator("#my-parcels-map path.leaflet-interactive").count() == parcels
+    first = page.locator("section.contract").first.inner_text()
+    assert "现行 current" in first and f"流水号 {serial}" in first
+    assert "待收回" in page.inner_text("main")  # the old certificate, to be returned
+    with page.expect_download() as download:
+        page.click("text=下载已签署的合同")
+    pdf = open(download.value.path(), "rb").read()
+    page.close()
+    with ThreadPoolExecutor(1) as pool:
+        report = pool.submit(verify_pdf, pdf).result()
+    assert report.ok and [s.field_name for s in report.signatures] == ["contractor", "issuer"]

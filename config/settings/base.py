@@ -119,6 +119,8 @@ CELERY_BEAT_SCHEDULE = {
     "audit-verify-nightly": {"task": "audit.verify_chain", "schedule": 24 * 3600},
     # Notices whose period ended yesterday are closed (or marked waiting for answers) early in the morning.
     "publicity-close-ended": {"task": "publicity.close_ended_notices", "schedule": crontab(hour=0, minute=30)},
+    # Filed contracts are copied to the natural resources bureau's exchange folder (exchange.bureau).
+    "exchange-export-filings": {"task": "exchange.export_filings", "schedule": crontab(minute="*/15")},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -148,6 +150,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = DATA_DIR / "media"
+# Where the periodic export leaves filed contracts for the natural resources bureau (a shared folder on the
+# government network, or the gatekeeper's outbox).
+TIANJIE_NRB_EXPORT_DIR = Path(env("TIANJIE_NRB_EXPORT_DIR", str(DATA_DIR / "nrb-export")))
 IMAGERY_ROOT = Path(env("TIANJIE_IMAGERY_ROOT", str(DATA_DIR / "imagery")))  # the COGs, and MapProxy's caches
 MEDIA_URL = "/media/"
 

@@ -41,18 +41,31 @@ def _plan(county: Region) -> list[tuple[str, str, Region, str]]:
     ]
 
 
+DEMO_FARMER_PHONE = "13900000001"  # made up; the demo farmer logs in with it at /my/login/
+
+
+def demo_farmer_id_number() -> str:
+    """The demo farmer's ID number (generated demo data), printed with the demo logins for the phone login."""
+    office = Office.objects.filter(user__username="farmer", role=Role.FARMER).first()
+    if office is None:
+        return ""
+    household = Contractor.objects.filter(cbfbm=office.contractor_code, valid_to__isnull=True).first()
+    return household.id_number if household else ""
+
+
 @transaction.atomic
 def demo_users_create(*, county: Region) -> list[DemoLogin]:
     out = []
     for username, role, region, organisation in _plan(county):
         user = User.objects.filter(username=username).first()
-        contractor_code = ""
+        contractor_code, phone = "", ""
         real_name = organisation
         if role == Role.FARMER:
             household = Contractor.objects.filter(issuer__fbfbm=region.code, valid_to__isnull=True).order_by("cbfbm")[0]
             contractor_code, real_name = household.cbfbm, household.name
+            phone = DEMO_FARMER_PHONE
         if user is None:
-            user = user_create(actor=None, username=username, password=DEMO_PASSWORD, real_name=real_name)
+            user = user_create(actor=None, username=username, password=DEMO_PASSWORD, real_name=real_name, phone=phone)
         office_assign(
             actor=None,
             user=user,

@@ -6,6 +6,7 @@ import pytest
 from accounts.identity import IdentityError, otp_issue
 from accounts.models import Office, OneTimeCode, User
 from audit.models import AuditEvent
+from contracts.filing import contract_draft
 from contracts.models import Contract, ContractDocument, Contractor
 from contracts.pdfsign import verify_pdf
 from contracts.signing import (
@@ -45,7 +46,7 @@ def test_the_household_and_the_issuer_sign_and_anyone_can_verify(parties):
     farmer, household, contract, village = parties
     check = _verified(parties)
     assert check.id_masked != household.id_number and check.attested_by == village
-    document = document_generate(actor=village, contract=contract)
+    document = document_generate(actor=village, contract=contract_draft(actor=village, contract=contract))
     code = otp_issue(user=farmer, purpose=sign_purpose(document, "contractor"))
     document = document_sign(actor=farmer, document=document, role="contractor", code=code)
     assert document.status == ContractDocument.Status.AWAITING_ISSUER
@@ -67,7 +68,7 @@ def test_the_household_and_the_issuer_sign_and_anyone_can_verify(parties):
 def test_the_order_the_code_and_the_signer_are_enforced(parties):
     farmer, _household, contract, village = parties
     _verified(parties)
-    document = document_generate(actor=village, contract=contract)
+    document = document_generate(actor=village, contract=contract_draft(actor=village, contract=contract))
     code = otp_issue(user=village, purpose=sign_purpose(document, "issuer"))
     with pytest.raises(SigningError, match="承包方签署"):  # the issuer cannot sign first
         document_sign(actor=village, document=document, role="issuer", code=code)
@@ -129,7 +130,7 @@ def test_anyone_verifies_a_signed_contract_on_the_public_page(parties, client):
 
     farmer, household, contract, village = parties
     _verified(parties)
-    document = document_generate(actor=village, contract=contract)
+    document = document_generate(actor=village, contract=contract_draft(actor=village, contract=contract))
     document = document_sign(
         actor=farmer,
         document=document,
@@ -150,7 +151,7 @@ def test_anyone_verifies_a_signed_contract_on_the_public_page(parties, client):
 def test_the_farmer_sees_only_the_own_household_and_downloads_the_signed_pdf(parties, client):
     farmer, household, contract, village = parties
     _verified(parties)
-    document = document_generate(actor=village, contract=contract)
+    document = document_generate(actor=village, contract=contract_draft(actor=village, contract=contract))
     for actor, role in ((farmer, "contractor"), (village, "issuer")):
         code = otp_issue(user=actor, purpose=sign_purpose(document, role))
         document = document_sign(actor=actor, document=document, role=role, code=code)

@@ -3,6 +3,7 @@
 
 import hashlib
 import io
+import re
 import subprocess
 
 import pytest
@@ -11,6 +12,7 @@ from PIL import Image
 
 from accounts.models import User
 from audit.models import AuditEvent
+from contracts.filing import contract_draft
 from contracts.models import Contract, ContractDocument
 from contracts.paper import ScanError, scan_attach
 from contracts.signing import document_generate
@@ -22,7 +24,7 @@ def document(demo, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     village = User.objects.get(username="village")
     contract = Contract.objects.filter(cbhtbm__startswith="450326100200", valid_to__isnull=True).first()
-    doc = document_generate(actor=village, contract=contract)
+    doc = document_generate(actor=village, contract=contract_draft(actor=village, contract=contract))
     info = subprocess.run(["pdfinfo", doc.path], capture_output=True, text=True, check=True).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     return doc, village, pages
@@ -37,6 +39,10 @@ def _pdf(n: int, width: int, dpi: int) -> bytes:
     out = io.BytesIO()
     pages[0].save(out, format="PDF", save_all=True, append_images=pages[1:], resolution=dpi)
     return out.getvalue()
+
+
+def _pdfinfo(path: object) -> str:
+    return subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
 
 
 def _jpeg(width: int, dpi: int) -> bytes:
@@ -94,3 +100,29 @@ def test_the_officer_uploads_the_scan_on_the_prepare_page(document, client):
     )
     assert ok.status_code == 302
     assert "纸质签署" in client.get(url).content.decode()
+
+
+def test_a_contract_signed_on_paper_is_filed_and_shared_with_its_jpeg_scan(document, tmp_path):
+    from contracts.filing import FilingError, contract_file
+    from exchange.bureau import filings_export_folder
+
+    doc, village, pages = document
+    files = [SimpleUploadedFile(f"p{i}.jpg", _jpeg(2480, 300)) for i in range(pages)]
+    scan = scan_attach(actor=village, document=doc, files=files)
+    entry = contract_file(actor=User.objects.get(username="county"), document=doc)
+    assert entry.contract.status == "current" and entry.contract.signed_on is not None
+    folder = filings_export_folder(folder=tmp_path / "out")[0]
+    info = _pdfinfo(folder / "contract.pdf")
+    assert re.search(rf"^Pages:\s+{pages}$", info, re.M)  # the scan's JPEG pages joined into one PDF
+    # a scan changed on disk after it was attached is not filed
+    other = Contract.objects.filter(cbhtbm__startswith="450326100200", valid_to__isnull=True).exclude(
+        cbhtbm=doc.contract.cbhtbm
+    )[0]
+    doc2 = document_generate(actor=village, contract=contract_draft(actor=village, contract=other))
+    pages2 = int(re.search(r"^Pages:\s+(\d+)$", _pdfinfo(doc2.path), re.M).group(1))
+    scan2 = scan_attach(actor=village, document=doc2, files=[SimpleUploadedFile("s.pdf", _pdf(pages2, 2480, 300))])
+    with open(scan2.files[0], "ab") as f:
+        f.write(b"%")
+    with pytest.raises(FilingError, match="扫描件与记录不符"):
+        contract_file(actor=User.objects.get(username="county"), document=doc2)
+    assert scan.sha256 != scan2.sha256

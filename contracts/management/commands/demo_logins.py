@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from ...demo.users import DEMO_PASSWORD, demo_logins
+from ...demo.users import DEMO_FARMER_PHONE, DEMO_PASSWORD, demo_farmer_id_number, demo_logins
 
 
 class Command(BaseCommand):
@@ -16,4 +16,11 @@ class Command(BaseCommand):
         self.stdout.write(f"示范账号 demo logins (密码 password: {DEMO_PASSWORD}):")
         for d in demo_logins():
             self.stdout.write(f"  {d.username:<10} {d.note:<20} {d.region.name}（{d.region.code}）")
+        id_number = demo_farmer_id_number()
+        if id_number:
+            self.stdout.write(
+                f"  农户手机登录 farmer phone login: {opts['url']}my/login/  手机 phone {DEMO_FARMER_PHONE}, "
+                f"身份证 ID {id_number}（示范数据 demo data）"
+                "；验证码 the code: .tianjie/log/web.log"
+            )
         self.stdout.write("\n停止 stop: make stop\n")

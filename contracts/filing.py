@@ -1,0 +1,335 @@
+"""A new contract from draft to filing 备案 (DOMAIN.md, steps 5 and 6).
+
+* `contract_draft`: the issuer's officer prepares the household's next contract version from the current
+  one (its parcels, a new term). The draft is a version with an empty validity interval (status
+  待备案), so nothing that reads the current registry sees it until it is filed.
+* `contract_file`: the county files a contract signed online (both signatures checked again) or on paper
+  (the scan's hash checked again). The draft becomes current, the previous version is superseded (kept,
+  with its end of validity), the register 登记簿 gets an entry, a certificate 权证 is issued or re-issued
+  and the old one is marked for recall. `contracts.signals.contract_filed` then lets the exchange app
+  queue the filing for the natural resources bureau and the pages tell the household and the issuer.
+* `certificate_recover`: the old paper certificate recovered from the household and destroyed.
+
+Every write is checked, audited and in one transaction. Household changes (members, parcels) arrive with
+the applications workflow, which will call `contract_draft` with them; today a draft copies the parcels.
+"""
+
+from datetime import date
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.scoping import can, ensure_can
+from audit import services as audit
+from spatial.errors import DomainError, NotFoundError, PermissionDeniedError
+from spatial.models import Parcel, Region, VersionStatus
+
+from .document import contract_sketch_svg
+from .models import (
+    Certificate,
+    CertificateStatus,
+    Contract,
+    ContractDocument,
+    Contractor,
+    ContractParcel,
+    ContractScan,
+    RegisterEntry,
+)
+from .paper import scan_sha256
+from .pdfsign import verify_pdf
+from .signals import contract_filed
+
+LASTING = date(9999, 1, 1)  # 长久不变 (DOMAIN.md: CBQXZ 9999-01-01)
+
+
+class FilingError(DomainError):
+    default_code = "filing_invalid"
+
+
+def term_label(start: date, end: date) -> str:
+    """CBQX: the term in years, or 长久不变."""
+    if end >= LASTING:
+        return "长久不变"
+    years = end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+    return f"{years}年"
+
+
+@transaction.atomic
+def contract_draft(
+    *, actor: User, contract: Contract, term_start: date | None = None, term_end: date | None = None
+) -> Contract:
+    """The household's next contract, awaiting signing and filing: the current contract's parcels (each
+    in its current version, the old contract area kept as YHTMJ) under a new term. A second call while a
+    draft is waiting returns that draft."""
+    if not can(actor, "contracts.sign_issuer", contract.issuer.fbfbm):
+        raise PermissionDeniedError("只有发包方可以起草合同", "only the issuer drafts a contract")
+    versions = list(Contract.objects.select_for_update().filter(cbhtbm=contract.cbhtbm).order_by("version"))
+    waiting = next((c for c in versions if c.status == VersionStatus.PENDING), None)
+    current = next((c for c in versions if c.valid_to is None), None)
+    if waiting is not None:
+        if (term_start and term_start != waiting.term_start) or (term_end and term_end != waiting.term_end):
+            raise FilingError(
+                "已有一份待备案的合同草稿，期限不同；请先备案或作废它",
+                "a draft with another term is already waiting: file or withdraw it first",
+                code="draft_exists",
+            )
+        return waiting
+    if current is None:
+        raise FilingError("该合同没有现行版本", "this contract has no current version", code="not_current")
+    start, end = term_start or current.term_start, term_end or current.term_end
+    if start >= end:
+        raise FilingError("承包期限止须晚于起", "the term must end after it starts", field="term_end")
+    household = Contractor.objects.filter(cbfbm=current.contractor.cbfbm, valid_to__isnull=True).first()
+    if household is None:
+        raise FilingError("承包方没有现行记录", "the household has no current record", code="not_current")
+    now = timezone.now()
+    draft = Contract.objects.create(
+        cbhtbm=current.cbhtbm,
+        previous_code=current.cbhtbm,
+        issuer=current.issuer,
+        contractor=household,
+        method=current.method,
+        term_start=start,
+        term_end=end,
+        total_area=current.total_area,
+        total_area_mu=current.total_area_mu,
+        original_total_area=current.total_area,
+        parcel_count=current.parcel_count,
+        version=versions[-1].version + 1,
+        valid_from=now,
+        valid_to=now,  # empty: in force at no time until it is filed
+        status=VersionStatus.PENDING,
+    )
+    entries = list(current.parcels.all())
+    parcels = {p.dkbm: p for p in Parcel.objects.filter(dkbm__in=[e.dkbm for e in entries], valid_to__isnull=True)}
+    ContractParcel.objects.bulk_create(
+        [
+            ContractParcel(
+                contract=draft,
+                parcel=parcels.get(e.dkbm, e.parcel),
+                dkbm=e.dkbm,
+                acquisition=e.acquisition,
+                htmj=e.htmj,
+                htmjm=e.htmjm,
+                original_htmj=e.htmj,
+                transfer_code=e.transfer_code,
+                certificate_code=e.certificate_code,
+                confirmed_by_share=e.confirmed_by_share,
+            )
+            for e in entries
+        ]
+    )
+    audit.record(
+        actor=actor,
+        action="contract.drafted",
+        subject=draft,
+        region_code=draft.cbhtbm,
+        data={"contract": draft.cbhtbm, "version": draft.version, "term": [str(start), str(end)]},
+    )
+    return draft
+
+
+def _signed_on(document: ContractDocument) -> date:
+    """The signing date QDSJ, after checking again that what is filed is what was signed."""
+    if document.status == ContractDocument.Status.SIGNED:
+        pdf = Path(document.path).read_bytes()
+        report = verify_pdf(pdf)
+        roles = {s.field_name for s in report.signatures}
+        if not report.ok or roles != {"contractor", "issuer"}:
+            problems = "; ".join(p for s in report.signatures for p in s.problems) or report.error
+            raise FilingError(
+                f"合同签名验证未通过，不能备案：{problems}",
+                f"the contract's signatures do not verify; not filed: {problems}",
+                code="signature_invalid",
+            )
+        last = document.signatures.order_by("-signed_at").first()
+        return timezone.localdate(last.signed_at) if last else timezone.localdate()
+    if document.status == ContractDocument.Status.SIGNED_ON_PAPER:
+        scan = ContractScan.objects.filter(document=document).order_by("-uploaded_at").first()
+        if scan is None or scan_sha256(scan.files) != scan.sha256:
+            raise FilingError(
+                "纸质合同扫描件与记录不符，不能备案", "the stored scan does not match its record; not filed"
+            )
+        return timezone.localdate(scan.uploaded_at)  # the hand-signing date is on the paper, not known here
+    raise FilingError("合同尚未由双方签署", "the contract is not yet signed by both parties", code="not_signed")
+
+
+def _next_serial(county: str, year: int) -> str:
+    """CBJYQZLSH: county code, year and a running number, one sequence per county and year."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"tianjie-register-{county}-{year}"])
+    prefix = f"{county}{year}"
+    last = (
+        RegisterEntry.objects.filter(cbjyqzlsh__startswith=prefix)
+        .order_by("-cbjyqzlsh")
+        .values_list("cbjyqzlsh", flat=True)
+        .first()
+    )
+    return f"{prefix}{int(last[len(prefix) :]) + 1 if last else 1:06d}"
+
+
+def _write_sketch(contract: Contract) -> str:
+    folder = Path(settings.MEDIA_ROOT) / "sketches"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"DKSYT{contract.cbhtbm}-{contract.version}.svg"
+    path.write_text(contract_sketch_svg(contract), encoding="utf-8")
+    return str(path.relative_to(settings.MEDIA_ROOT))
+
+
+@transaction.atomic
+def contract_file(*, actor: User, document: ContractDocument) -> RegisterEntry:
+    """备案: the signed draft becomes the household's current contract; see the module's description."""
+    locked = (
+        ContractDocument.objects.select_for_update()
+        .select_related("contract__issuer", "contract__contractor")
+        .filter(pk=document.pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFoundError("没有这份合同文件", "no such contract document")
+    document = locked
+    ensure_can(actor, "contracts.file", document.contract.cbhtbm)
+    versions = list(Contract.objects.select_for_update().filter(cbhtbm=document.contract.cbhtbm))
+    draft = next(c for c in versions if c.pk == document.contract_id)
+    if draft.status != VersionStatus.PENDING:
+        raise FilingError(
+            "该合同不是待备案的草稿（已备案或已作废）",
+            "this contract is not a draft awaiting filing",
+            code="not_pending",
+        )
+    if any(c.version > draft.version for c in versions):
+        raise FilingError(
+            "起草后该合同已有更新的版本（如数据包导入），请重新起草",
+            "the contract has a newer version since this draft (a package import, say): draft it again",
+            code="draft_outdated",
+        )
+    signed_on = _signed_on(document)
+    entries = list(draft.parcels.select_related("parcel"))
+    stale = [e.dkbm for e in entries if e.parcel.valid_to is not None]
+    if stale:
+        raise FilingError(
+            f"地块 {'、'.join(stale[:5])} 在起草后已变更，请重新起草合同",
+            f"parcels {', '.join(stale[:5])} changed after the draft was made: draft it again",
+            code="parcels_changed",
+        )
+    taken = sorted(
+        set(
+            ContractParcel.objects.filter(dkbm__in=[e.dkbm for e in entries], contract__valid_to__isnull=True)
+            .exclude(contract__cbhtbm=draft.cbhtbm)
+            .values_list("dkbm", flat=True)
+        )
+    )
+    if taken:
+        raise FilingError(
+            f"地块 {'、'.join(taken[:5])} 在另一份现行合同中",
+            f"parcels {', '.join(taken[:5])} are in another current contract",
+            code="parcels_taken",
+        )
+
+    now = timezone.now()
+    previous = next((c for c in versions if c.valid_to is None and c.status == VersionStatus.CURRENT), None)
+    if previous is not None:
+        previous.valid_to, previous.status = now, VersionStatus.SUPERSEDED
+        previous.save(update_fields=["valid_to", "status"])
+    draft.valid_from, draft.valid_to, draft.status, draft.signed_on = now, None, VersionStatus.CURRENT, signed_on
+    draft.save(update_fields=["valid_from", "valid_to", "status", "signed_on"])
+
+    county = Region.objects.filter(code=draft.cbhtbm[:6]).values_list("name", flat=True).first() or draft.cbhtbm[:6]
+    old = list(Certificate.objects.select_for_update().filter(cbjyqzbm=draft.cbhtbm, status=CertificateStatus.ISSUED))
+    for cert in old:
+        cert.status, cert.recall_since = CertificateStatus.RECALL, now
+        cert.recall_reason = f"换发：合同第 {draft.version} 版备案 / re-issued on filing version {draft.version}"
+        cert.save(update_fields=["status", "recall_since", "recall_reason"])
+    serial = _next_serial(draft.cbhtbm[:6], now.year)
+    cert = Certificate.objects.create(
+        cbjyqzbm=draft.cbhtbm,
+        contract=draft,
+        issuing_authority=f"{county}人民政府",
+        issued_on=timezone.localdate(now),
+        serial=serial,
+        replaces=old[0] if old else None,
+    )
+    draft.parcels.update(certificate_code=cert.cbjyqzbm)
+    entry = RegisterEntry.objects.create(
+        cbjyqzbm=cert.cbjyqzbm,
+        contract=draft,
+        previous=previous,
+        document=document,
+        certificate=cert,
+        fbfbm=draft.issuer.fbfbm,
+        cbfbm=draft.contractor.cbfbm,
+        cbfs=draft.method,
+        cbqx=term_label(draft.term_start, draft.term_end),
+        cbqxq=draft.term_start,
+        cbqxz=draft.term_end,
+        dksyt=_write_sketch(draft),
+        cbjyqzlsh=serial,
+        dbr=actor.real_name or actor.username,
+        djsj=now,
+        filed_by=actor,
+    )
+    audit.record(
+        actor=actor,
+        action="contract.filed",
+        subject=entry,
+        region_code=draft.cbhtbm,
+        data={
+            "contract": draft.cbhtbm,
+            "version": draft.version,
+            "superseded_version": previous.version if previous else None,
+            "document_sha256": document.sha256,
+            "path": document.status,
+            "serial": serial,
+        },
+    )
+    for c in old:
+        audit.record(
+            actor=actor,
+            action="certificate.recall_requested",
+            subject=c,
+            region_code=c.cbjyqzbm,
+            data={"serial": c.serial, "replaced_by": serial},
+        )
+    audit.record(
+        actor=actor,
+        action="certificate.issued",
+        subject=cert,
+        region_code=cert.cbjyqzbm,
+        data={"serial": serial, "replaces": old[0].serial if old else None},
+    )
+    contract_filed.send(sender=RegisterEntry, entry=entry, actor=actor)
+    return entry
+
+
+@transaction.atomic
+def certificate_recover(*, actor: User, certificate: Certificate, recovered_on: date, destroyed: bool) -> Certificate:
+    """The old certificate taken back from the household (收回) and, when `destroyed`, destroyed and
+    cancelled (注销). Both may be recorded at once or one after the other."""
+    cert = Certificate.objects.select_for_update().filter(pk=certificate.pk).first()
+    if cert is None:
+        raise NotFoundError("没有这本权证", "no such certificate")
+    ensure_can(actor, "certificates.recall", cert.cbjyqzbm)
+    if cert.status != CertificateStatus.RECALL:
+        raise FilingError("这本权证不在待收回之列", "this certificate is not awaiting recall", code="not_recall")
+    since = timezone.localdate(cert.recall_since) if cert.recall_since else None
+    if recovered_on > timezone.localdate() or (since and recovered_on < since):
+        raise FilingError(
+            "收回日期应在换发之后、今天之前",
+            "the recovery date lies between the re-issue and today",
+            field="recovered_on",
+        )
+    cert.recovered_on, cert.recovered_by, cert.destroyed = recovered_on, actor, destroyed
+    if destroyed:
+        cert.status = CertificateStatus.CANCELLED
+    cert.save(update_fields=["recovered_on", "recovered_by", "destroyed", "status"])
+    audit.record(
+        actor=actor,
+        action="certificate.recovered",
+        subject=cert,
+        region_code=cert.cbjyqzbm,
+        data={"serial": cert.serial, "recovered_on": str(recovered_on), "destroyed": destroyed},
+    )
+    return cert

@@ -1,0 +1,58 @@
+"""A farmer logs in with the phone on their account and their ID number, then a one-time code; nothing
+says which of phone or ID number was wrong, and codes are not sent without limit."""
+
+import re
+
+import pytest
+
+from accounts.models import OneTimeCode, User
+from contracts.demo.users import DEMO_FARMER_PHONE
+from contracts.models import Contractor
+from publicity.models import Notification
+
+
+@pytest.fixture
+def farmer(demo):
+    user = User.objects.get(username="farmer")
+    household = Contractor.objects.get(cbfbm=user.offices.get().contractor_code, valid_to__isnull=True)
+    return user, household
+
+
+def _code_in_inbox(user: User) -> str:
+    note = Notification.objects.filter(recipient=user, title="田界验证码").order_by("-created_at").first()
+    return re.search(r"验证码 (\d{6})", note.body).group(1)
+
+
+def test_phone_and_id_number_then_the_code_log_the_farmer_in(client, farmer):
+    user, household = farmer
+    page = client.post("/my/login/", {"action": "code", "phone": DEMO_FARMER_PHONE, "id_number": household.id_number})
+    assert 'id="code-sent"' in page.content.decode()
+    wrong = f"{(int(_code_in_inbox(user)) + 1) % 1_000_000:06d}"
+    page = client.post("/my/login/", {"action": "login", "code": wrong})
+    assert "验证码" in page.content.decode() and "_auth_user_id" not in client.session
+    resp = client.post("/my/login/", {"action": "login", "code": _code_in_inbox(user)})
+    assert resp.status_code == 302 and resp["Location"] == "/my/contracts/"
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert household.name in client.get("/my/contracts/").content.decode()
+
+
+def test_a_wrong_phone_or_id_number_says_neither_and_sends_nothing(client, farmer):
+    user, household = farmer
+    other = Contractor.objects.exclude(pk=household.pk).filter(valid_to__isnull=True).first()
+    for phone, id_number in ((DEMO_FARMER_PHONE, other.id_number), ("13900000009", household.id_number)):
+        page = client.post("/my/login/", {"action": "code", "phone": phone, "id_number": id_number}).content.decode()
+        assert "手机号与身份证号码不符" in page
+    assert not OneTimeCode.objects.filter(user=user).exists()
+    bad = household.id_number[:-1] + ("0" if household.id_number[-1] != "0" else "1")
+    page = client.post("/my/login/", {"action": "code", "phone": DEMO_FARMER_PHONE, "id_number": bad})
+    assert "校验" in page.content.decode()  # a typing mistake in the ID number is told as such
+    resp = client.post("/my/login/", {"action": "login", "code": "123456"})
+    assert "请先获取验证码" in resp.content.decode()
+
+
+def test_codes_are_limited_per_hour(client, farmer):
+    _user, household = farmer
+    form = {"action": "code", "phone": DEMO_FARMER_PHONE, "id_number": household.id_number}
+    for _ in range(5):
+        assert 'id="code-sent"' in client.post("/my/login/", form).content.decode()
+    assert "过于频繁" in client.post("/my/login/", form).content.decode()

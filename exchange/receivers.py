@@ -1,0 +1,9 @@
+"""What the exchange app does when a lower app announces an event: a call to a service, nothing more."""
+
+from typing import Any
+
+from .bureau import share_enqueue
+
+
+def on_contract_filed(sender: Any, *, entry: Any, actor: Any, **kwargs: Any) -> None:
+    share_enqueue(entry=entry, actor=actor)
