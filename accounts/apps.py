@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -20,3 +22,15 @@ class AccountsConfig(AppConfig):
             tile_scope_forget(getattr(getattr(request, "session", None), "session_key", None))
 
         user_logged_out.connect(_forget, weak=False, dispatch_uid="tianjie.tile_scope_forget")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from .services import login_record
+
+        def _logged_in(sender: object, request: Any, user: Any, **kwargs: object) -> None:
+            # the phone login says so on the request; otherwise it was the password form (or a test)
+            method = getattr(request, "tianjie_login_method", "password") if request is not None else "password"
+            ip = request.META.get("REMOTE_ADDR") if request is not None else None
+            login_record(user=user, method=method, ip=ip)
+
+        user_logged_in.connect(_logged_in, weak=False, dispatch_uid="tianjie.login_audit")

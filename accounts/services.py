@@ -60,3 +60,25 @@ def user_create(*, actor: User | None, username: str, password: str, real_name: 
     user = User.objects.create_user(username=username, password=password, real_name=real_name, phone=phone)
     audit.record(actor=actor, action="user.created", subject=user, data={"username": username})
     return user
+
+
+@transaction.atomic
+def login_record(*, user: User, method: str, ip: str | None = None) -> None:
+    """A successful login (the password form, or a phone with its one-time code), in the audit log."""
+    audit.record(actor=user, action="user.logged_in", subject=user, data={"method": method}, ip=ip)
+
+
+@transaction.atomic
+def user_phone_set(*, actor: User | None, user: User, phone: str) -> User:
+    """The phone number a user logs in with (farmers, /my/login/) and gets codes on. `actor` None is the
+    system (the demo loader); otherwise the county bureau's office administrators."""
+    if actor is not None:
+        for code in {o.region.code for o in user.offices.select_related("region")} or {""}:
+            ensure_can(actor, "offices.edit", code)
+    phone = phone.strip()
+    if not (len(phone) == 11 and phone.isdigit() and phone.startswith("1")):
+        raise CodeError("手机号应为 11 位数字", "a mobile number has 11 digits", field="phone")
+    user.phone = phone
+    user.save(update_fields=["phone"])
+    audit.record(actor=actor, action="user.phone_set", subject=user, data={"username": user.username})
+    return user

@@ -14,7 +14,7 @@ Every write is checked, audited and in one transaction. Household changes (membe
 the applications workflow, which will call `contract_draft` with them; today a draft copies the parcels.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -50,10 +50,11 @@ class FilingError(DomainError):
 
 
 def term_label(start: date, end: date) -> str:
-    """CBQX: the term in years, or 长久不变."""
+    """CBQX: the term in whole years, the end day included (1999-01-01 to 2028-12-31 is 30年), or 长久不变."""
     if end >= LASTING:
         return "长久不变"
-    years = end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+    after = end + timedelta(days=1)
+    years = after.year - start.year - ((after.month, after.day) < (start.month, start.day))
     return f"{years}年"
 
 
@@ -130,6 +131,40 @@ def contract_draft(
         data={"contract": draft.cbhtbm, "version": draft.version, "term": [str(start), str(end)]},
     )
     return draft
+
+
+@transaction.atomic
+def contract_draft_withdraw(*, actor: User, draft: Contract, reason: str) -> Contract:
+    """The issuer withdraws a draft (a wrong term, say) before it is signed by both parties; it stays,
+    cancelled, with its documents, and a new draft may follow. A draft signed by both is the county's to
+    file, not the issuer's to drop."""
+    if not can(actor, "contracts.sign_issuer", draft.issuer.fbfbm):
+        raise PermissionDeniedError("只有发包方可以作废合同草稿", "only the issuer withdraws a draft")
+    locked = Contract.objects.select_for_update().get(pk=draft.pk)
+    if locked.status != VersionStatus.PENDING:
+        raise FilingError("这不是待备案的草稿", "this is not a draft awaiting filing", code="not_pending")
+    if not reason.strip():
+        raise FilingError("请写明作废原因", "give the reason", field="reason")
+    signed = ContractDocument.objects.filter(
+        contract=locked,
+        status__in=[ContractDocument.Status.SIGNED, ContractDocument.Status.SIGNED_ON_PAPER],
+    )
+    if signed.exists():
+        raise FilingError(
+            "双方已签署，不能作废；请县农业农村局备案或退回",
+            "both parties have signed: it is for the county to file",
+            code="already_signed",
+        )
+    locked.status = VersionStatus.CANCELLED
+    locked.save(update_fields=["status"])
+    audit.record(
+        actor=actor,
+        action="contract.draft_withdrawn",
+        subject=locked,
+        region_code=locked.cbhtbm,
+        data={"contract": locked.cbhtbm, "version": locked.version, "reason": reason.strip()[:200]},
+    )
+    return locked
 
 
 def _signed_on(document: ContractDocument) -> date:

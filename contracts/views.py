@@ -7,7 +7,7 @@ from typing import Any, cast
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +23,7 @@ from spatial.errors import DomainError
 from spatial.imagery import imagery_layers
 from spatial.models import VersionStatus
 
-from .filing import certificate_recover, contract_draft, contract_file
+from .filing import certificate_recover, contract_draft, contract_draft_withdraw, contract_file
 from .models import Certificate, CertificateStatus, Contract, ContractDocument, RegisterEntry
 from .paper import scan_attach
 from .pdfsign import tsa_respond, verify_pdf
@@ -144,7 +144,8 @@ def document_page(request: HttpRequest, document_id: int) -> HttpResponse:
         {
             "document": document,
             "role": role,
-            "my_turn": document.status == role,
+            "my_turn": document.status == role and document.contract.status == VersionStatus.PENDING,
+            "signable": document.contract.status == VersionStatus.PENDING,
             "signatures": document.signatures.select_related("signer").order_by("signed_at"),
             "error": error,
             "sent": sent,
@@ -171,7 +172,11 @@ def prepare_page(request: HttpRequest, cbhtbm: str) -> HttpResponse:
     if contract is None or not can(request.user, "contracts.sign_issuer", contract.issuer.fbfbm):
         raise Http404("没有这份合同，或不在您的发包方 / no such contract, or not of your issuer")
     household = contract.contractor
-    documents = ContractDocument.objects.filter(contract__cbhtbm=contract.cbhtbm).select_related("contract")
+    documents = (
+        ContractDocument.objects.filter(contract__cbhtbm=contract.cbhtbm)
+        .select_related("contract")
+        .annotate(filed=Exists(RegisterEntry.objects.filter(document=OuterRef("pk"))))
+    )
     draft = Contract.objects.filter(cbhtbm=contract.cbhtbm, status=VersionStatus.PENDING).first()
     accounts = [
         o.user
@@ -195,6 +200,11 @@ def prepare_page(request: HttpRequest, cbhtbm: str) -> HttpResponse:
                     attested=request.POST.get("attested") == "1",
                     id_card_images=request.FILES.getlist("id_card"),
                 )
+                return redirect("contract-prepare", cbhtbm=cbhtbm)
+            if request.POST.get("action") == "withdraw":
+                if draft is None:
+                    raise DomainError("没有待备案的草稿", "no draft awaiting filing", code="not_found")
+                contract_draft_withdraw(actor=_user(request), draft=draft, reason=request.POST.get("reason", ""))
                 return redirect("contract-prepare", cbhtbm=cbhtbm)
             if request.POST.get("action") == "scan":
                 target = documents.filter(pk=request.POST.get("document") or 0).first()
@@ -362,6 +372,7 @@ def phone_login_page(request: HttpRequest) -> HttpResponse:
                 step = "code"
                 otp_verify(user=user, purpose=LOGIN_PURPOSE, code=request.POST.get("code", ""))
                 request.session.pop("phone_login_user", None)
+                request.tianjie_login_method = "phone_otp"  # type: ignore[attr-defined]  # for the login audit
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 return redirect("my-contracts")
         except DomainError as exc:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from accounts.models import Office, Role, User
-from accounts.services import office_assign, user_create
+from accounts.services import office_assign, user_create, user_phone_set
 from spatial.models import Region
 
 from ..models import Contractor
@@ -66,6 +66,8 @@ def demo_users_create(*, county: Region) -> list[DemoLogin]:
             phone = DEMO_FARMER_PHONE
         if user is None:
             user = user_create(actor=None, username=username, password=DEMO_PASSWORD, real_name=real_name, phone=phone)
+        elif phone and not user.phone:  # a demo made before the phone login
+            user_phone_set(actor=None, user=user, phone=phone)
         office_assign(
             actor=None,
             user=user,

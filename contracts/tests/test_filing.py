@@ -61,7 +61,7 @@ def test_filing_supersedes_the_old_contract_and_keeps_its_history(signed_draft):
     assert (entry.cbjyqzbm, entry.cbfbm, entry.cbqx, entry.cbqxq, entry.cbqxz) == (
         new.cbhtbm,
         new.contractor.cbfbm,
-        "29年",
+        "30年",
         date(2028, 1, 1),
         date(2057, 12, 31),
     )
@@ -212,3 +212,43 @@ def test_a_draft_overtaken_by_a_newer_version_is_not_filed(signed_draft):
         contract_file(actor=User.objects.get(username="county"), document=document)
     assert exc.value.code == "draft_outdated"
     assert _current(old.cbhtbm) == [imported.pk]
+
+
+def test_the_issuer_withdraws_an_unsigned_draft_but_not_a_signed_one(signed_draft, login):
+    from contracts.filing import contract_draft, contract_draft_withdraw
+
+    document, _old, _farmer, village = signed_draft
+    with pytest.raises(FilingError) as exc:
+        contract_draft_withdraw(actor=village, draft=document.contract, reason="期限写错")
+    assert exc.value.code == "already_signed"
+
+    other = Contract.objects.filter(cbhtbm__startswith="450326100200", valid_to__isnull=True).exclude(
+        cbhtbm=document.contract.cbhtbm
+    )[0]
+    draft = contract_draft(actor=village, contract=other, term_end=date(2040, 12, 31))
+    with pytest.raises(PermissionDeniedError):
+        contract_draft_withdraw(actor=User.objects.get(username="township2"), draft=draft, reason="x")
+    client = login("village")
+    url = f"/contracts/{other.cbhtbm}/prepare/"
+    client.post(url, {"action": "withdraw", "reason": "期限写错 wrong term"})
+    draft.refresh_from_db()
+    assert draft.status == VersionStatus.CANCELLED and draft.valid_to == draft.valid_from  # kept, never in force
+    assert AuditEvent.objects.filter(action="contract.draft_withdrawn", subject_id=str(draft.pk)).exists()
+    again = contract_draft(actor=village, contract=other, term_end=date(2057, 12, 31))
+    assert again.version == draft.version + 1 and again.term_end == date(2057, 12, 31)
+    assert _current(other.cbhtbm) == [other.pk]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "label"),
+    [
+        (date(1999, 1, 1), date(2028, 12, 31), "30年"),  # the second round, as the certificates print it
+        (date(2019, 7, 1), date(2049, 6, 30), "30年"),
+        (date(2020, 3, 15), date(2025, 3, 13), "4年"),  # a day short of five years
+        (date(2028, 1, 1), date(9999, 1, 1), "长久不变"),
+    ],
+)
+def test_the_register_states_the_term_in_whole_years(start, end, label):
+    from contracts.filing import term_label
+
+    assert term_label(start, end) == label

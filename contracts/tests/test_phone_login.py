@@ -6,6 +6,7 @@ import re
 import pytest
 
 from accounts.models import OneTimeCode, User
+from audit.models import AuditEvent
 from contracts.demo.users import DEMO_FARMER_PHONE
 from contracts.models import Contractor
 from publicity.models import Notification
@@ -33,6 +34,8 @@ def test_phone_and_id_number_then_the_code_log_the_farmer_in(client, farmer):
     resp = client.post("/my/login/", {"action": "login", "code": _code_in_inbox(user)})
     assert resp.status_code == 302 and resp["Location"] == "/my/contracts/"
     assert client.session["_auth_user_id"] == str(user.pk)
+    event = AuditEvent.objects.filter(action="user.logged_in", actor_id=user.pk).latest("id")
+    assert event.data["method"] == "phone_otp"
     assert household.name in client.get("/my/contracts/").content.decode()
 
 

@@ -44,7 +44,7 @@ def test_the_bureau_pulls_a_filing_and_each_file_is_recorded(client, filed, tmp_
     contract, household = entry.contract, entry.contract.contractor
     assert record["CBHT"]["CBHTBM"] == contract.cbhtbm and record["CBHT"]["CBQXQ"] == "2028-01-01"
     assert record["CBHT"]["superseded_version"] == old.version
-    assert record["CBJYQZDJB"]["CBJYQZLSH"] == entry.cbjyqzlsh and record["CBJYQZDJB"]["CBQX"] == "29年"
+    assert record["CBJYQZDJB"]["CBJYQZLSH"] == entry.cbjyqzlsh and record["CBJYQZDJB"]["CBQX"] == "30年"
     assert record["CBF"]["CBFZJHM"] == household.id_number  # in full: the bureau prints the certificate
     assert len(record["CBF_JTCY"]) == household.members.count()
     dkbms = sorted(ContractParcel.objects.filter(contract=contract).values_list("dkbm", flat=True))
