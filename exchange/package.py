@@ -5,11 +5,10 @@ before anything is extracted; finding its layers; reading a layer's CRS and DBF 
 import re
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as ET
@@ -17,12 +16,9 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from spatial.errors import DomainError
+from spatial.files import MAX_UNCOMPRESSED_BYTES, extract_zip, shapefile_encoding
 from spatial.measure import GK3_SRIDS, STORAGE_SRID
 
-# Limits for uploaded zips: far above a county's package (a few GB with imagery), far below a bomb.
-MAX_UNCOMPRESSED_BYTES = 8 * 1024**3
-MAX_RATIO = 200  # uncompressed / compressed, per entry
-MAX_ENTRIES = 20000
 # CGCS2000: geographic, and the 3° Gauss-Kruger zones with (4513–4533) or without (4534–4554) zone prefix.
 ALLOWED_SRIDS = {STORAGE_SRID, *GK3_SRIDS.values(), *range(4513, 4534)}
 _COUNTY_DIR = re.compile(r"^(\d{6})")
@@ -51,66 +47,8 @@ class Package:
         return layer_srid(shp, metadata_srid(self.root) if not shp.with_suffix(".prj").exists() else None)
 
 
-def _entry_name(info: zipfile.ZipInfo) -> str:
-    """Names without the UTF-8 flag are read by Python as cp437. Info-ZIP on Linux stores UTF-8 that way,
-    zips made on Chinese Windows store GBK: try UTF-8 first (GBK bytes are rarely valid UTF-8), then GBK."""
-    if info.flag_bits & 0x800:
-        return info.filename
-    try:
-        raw = info.filename.encode("cp437")
-    except UnicodeEncodeError:
-        return info.filename
-    for encoding in ("utf-8", "gbk"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return info.filename
-
-
-def _check_zip(zf: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, str]]:
-    infos = zf.infolist()
-    if len(infos) > MAX_ENTRIES:
-        raise PackageError(f"压缩包文件过多（{len(infos)} 个）", f"the zip holds too many files ({len(infos)})")
-    total = 0
-    entries = []
-    for info in infos:
-        name = _entry_name(info)
-        path = PurePosixPath(name.replace("\\", "/"))
-        if path.is_absolute() or ".." in path.parts or (name[:2].endswith(":")):
-            raise PackageError(f"压缩包内有非法路径：{name}", f"the zip holds an unsafe path: {name}")
-        if (info.external_attr >> 16) & 0o170000 == 0o120000:
-            raise PackageError(f"压缩包内有符号链接：{name}", f"the zip holds a symbolic link: {name}")
-        total += info.file_size
-        if total > MAX_UNCOMPRESSED_BYTES:
-            raise PackageError("压缩包解压后过大", "the zip expands beyond the size limit")
-        if info.file_size > 1024**2 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise PackageError(
-                f"压缩包内文件压缩比异常（{name}），疑似压缩炸弹", f"suspicious compression ratio in {name} (zip bomb?)"
-            )
-        entries.append((info, str(path)))
-    return entries
-
-
 def _extract(zip_path: Path, dest: Path) -> None:
-    try:
-        with zipfile.ZipFile(zip_path) as zf:
-            for info, name in _check_zip(zf):
-                target = dest / name
-                if info.is_dir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                written = 0
-                with zf.open(info) as src, open(target, "wb") as out:
-                    # The header's sizes can lie: count what really comes out.
-                    while chunk := src.read(1024 * 1024):
-                        written += len(chunk)
-                        if written > info.file_size:
-                            raise PackageError(f"压缩包内文件大小不符：{name}", f"{name} is larger than declared")
-                        out.write(chunk)
-    except zipfile.BadZipFile:
-        raise PackageError("无法读取压缩包（文件损坏或不是 zip）", "the file is not a readable zip") from None
+    extract_zip(zip_path, dest, error=PackageError, max_bytes=MAX_UNCOMPRESSED_BYTES)
 
 
 def _find_root(base: Path) -> tuple[Path, str]:
@@ -211,41 +149,9 @@ def layer_srid(shp: Path, fallback: int | None = None) -> int:
     return epsg
 
 
-_CPG = {
-    "GBK": "GBK",
-    "936": "GBK",
-    "CP936": "GBK",
-    "GB2312": "GBK",
-    "GB18030": "GB18030",
-    "UTF-8": "UTF-8",
-    "UTF8": "UTF-8",
-    "65001": "UTF-8",
-}
-
-
 def layer_encoding(shp: Path) -> str:
     """The DBF's text encoding: from the .cpg, else detected (UTF-8 if it decodes strictly, else GBK)."""
-    cpg = shp.with_suffix(".cpg")
-    if cpg.exists():
-        code = cpg.read_text(errors="replace").strip().upper()
-        if code in _CPG:
-            return _CPG[code]
-    dbf = shp.with_suffix(".dbf").read_bytes()
-    header_len = int.from_bytes(dbf[8:10], "little") if len(dbf) > 10 else 0
-    body = dbf[header_len:]
-    try:
-        body.decode("utf-8")
-        return "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        body.decode("gb18030")
-        return "GB18030"
-    except UnicodeDecodeError:
-        raise PackageError(
-            f"{shp.name} 的属性表编码无法识别（不是 GBK 或 UTF-8）",
-            f"the text encoding of {shp.name}'s DBF is neither GBK nor UTF-8",
-        ) from None
+    return shapefile_encoding(shp, error=PackageError)
 
 
 def check_sidecars(shp: Path) -> None:
