@@ -33,6 +33,16 @@ PERMISSIONS: dict[str, set[str]] = {
     "certificates.recall": {Role.COUNTY_AGRICULTURE, Role.TOWNSHIP, Role.VILLAGE, Role.GROUP_ISSUER},
     "filings.pull": {Role.COUNTY_NATURAL_RESOURCES},
     "filings.view": {Role.COUNTY_AGRICULTURE, Role.COUNTY_NATURAL_RESOURCES},
+    "surveys.assign": {Role.COUNTY_AGRICULTURE},
+    "surveys.upload": {Role.SURVEYOR},
+    "surveys.view": {
+        Role.COUNTY_AGRICULTURE,
+        Role.COUNTY_NATURAL_RESOURCES,
+        Role.TOWNSHIP,
+        Role.VILLAGE,
+        Role.GROUP_ISSUER,
+        Role.SURVEYOR,
+    },
 }
 
 

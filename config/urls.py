@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("tiles.urls")),
     path("", include("publicity.urls")),
     path("", include("contracts.urls")),
+    path("", include("surveys.urls")),
     path("", include("frontend_map.urls")),
 ]

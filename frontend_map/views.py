@@ -42,6 +42,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
             "can_file": bool(scope_prefixes(request.user, "contracts.file")),
             "can_recall": bool(scope_prefixes(request.user, "certificates.recall")),
             "can_view_sharing": bool(scope_prefixes(request.user, "filings.view")),
+            "can_see_surveys": bool(scope_prefixes(request.user, "surveys.view")),
             "unread": Notification.objects.filter(recipient_id=request.user.pk, read_at__isnull=True).count(),
             "map_config": {
                 "bbox": bbox,

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "exchange",
     "tiles",
     "publicity",
+    "surveys",
     "frontend_map",
 ]
 

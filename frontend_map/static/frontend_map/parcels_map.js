@@ -1,10 +1,15 @@
-// A small map of some parcels (a notice's, a household's): the county's imagery (if any) under them,
-// outlined in red. Each element with data-parcels-map="<id of a json_script>" gets one; the config gives
-// the GeoJSON URL and the imagery layers. The element's data-features tells how many were drawn.
+// A small map of some parcels (a notice's, a household's, a survey's old and new boundaries): the county's
+// imagery (if any) under them. Each element with data-parcels-map="<id of a json_script>" gets one. The
+// config gives either `geojson` (one layer, outlined in red) or `layers`: [{url, style, byStatus, label}],
+// drawn in order, the map fitted to all of them. data-features tells how many features the first layer
+// has (data-features-1, -2 … the others) once drawn.
 (function () {
   "use strict";
+  const RED = {color: "#d32f2f", weight: 3, fillColor: "#ffd54f", fillOpacity: 0.45};
+
   function draw(el) {
     const config = JSON.parse(document.getElementById(el.dataset.parcelsMap).textContent);
+    const specs = config.layers || [{url: config.geojson, style: RED}];
     const map = L.map(el, {zoomControl: true});
     const bases = {};
     (config.imagery || []).forEach(function (layer, i) {
@@ -23,17 +28,27 @@
       }).addTo(map);
     }
     L.control.scale({imperial: false}).addTo(map);
-    fetch(config.geojson, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (fc) {
-      const layer = L.geoJSON(fc, {
-        style: {color: "#d32f2f", weight: 3, fillColor: "#ffd54f", fillOpacity: 0.45},
-        onEachFeature: function (f, l) {
-          // labels stay on when there is room for them; otherwise they show on touch or hover
-          const room = fc.features.length <= 12 && el.clientWidth >= 600;
-          l.bindTooltip(f.properties.dkbm.slice(-5) + " " + (f.properties.dkmc || ""), {permanent: room});
-        }
-      }).addTo(map);
-      if (fc.features.length) { map.fitBounds(layer.getBounds().pad(0.5)); } else { map.setView([25, 110], 12); }
-      el.dataset.features = String(fc.features.length);
+    const get = (url) => fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); });
+    Promise.all(specs.map(function (s) { return get(s.url); })).then(function (collections) {
+      let bounds = null;
+      collections.forEach(function (fc, i) {
+        const spec = specs[i];
+        const layer = L.geoJSON(fc, {
+          style: function (f) {
+            const extra = spec.byStatus && f.properties.status ? spec.byStatus[f.properties.status] : {};
+            return Object.assign({}, spec.style || RED, extra);
+          },
+          onEachFeature: function (f, l) {
+            // labels stay on when there is room for them; otherwise they show on touch or hover
+            const room = fc.features.length <= 12 && el.clientWidth >= 600 && spec.label !== false;
+            const text = f.properties.label || ((f.properties.dkbm || "").slice(-5) + " " + (f.properties.dkmc || ""));
+            l.bindTooltip(text, {permanent: room});
+          }
+        }).addTo(map);
+        if (fc.features.length) { bounds = bounds ? bounds.extend(layer.getBounds()) : layer.getBounds(); }
+        el.dataset[i === 0 ? "features" : "features-" + i] = String(fc.features.length);
+      });
+      if (bounds) { map.fitBounds(bounds.pad(0.5)); } else { map.setView([25, 110], 12); }
     });
     el.tianjieMap = map;
   }

@@ -1,0 +1,95 @@
+"""Survey tasks 权属调查/测绘 (DOMAIN.md step 4), the surveyor's uploads and the parcels they propose.
+
+Nothing here is the registry: a proposed parcel waits for validation, boundary confirmation and
+publicity, and registry parcel versions are made only when the application is approved."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.gis.db import models
+
+from spatial.progress import ProgressJob
+
+
+class SurveyTask(models.Model):
+    class Status(models.TextChoices):
+        ASSIGNED = "assigned", "已派发"
+        UPLOADED = "uploaded", "成果已上传"
+        CONFIRMING = "confirming", "指界中"
+        DISPUTED = "disputed", "有争议界"
+        PUBLICITY = "publicity", "公示中"
+        ACCEPTED = "accepted", "已通过，待审批"
+        CANCELLED = "cancelled", "已撤销"
+
+    code = models.CharField(max_length=20, unique=True, verbose_name="任务编号")
+    county_code = models.CharField(max_length=6, verbose_name="县级代码")
+    region_code = models.CharField(max_length=14, db_index=True, verbose_name="所在区域代码")  # scoping
+    dkbms = models.JSONField(default=list, verbose_name="待测地块编码")
+    reason = models.CharField(max_length=200, verbose_name="测绘事由")
+    company = models.CharField(max_length=100, verbose_name="测绘单位")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="survey_tasks", verbose_name="测绘人员"
+    )
+    due_on = models.DateField(verbose_name="完成期限")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ASSIGNED, verbose_name="状态")
+    application_ref = models.CharField(max_length=40, blank=True, verbose_name="关联业务申请")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="派发时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "测绘任务"
+        ordering = ["due_on", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class SurveyUpload(ProgressJob):
+    """One uploaded file of a task, read and validated by a Celery task (surveys.tasks)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    task = models.ForeignKey(SurveyTask, on_delete=models.PROTECT, related_name="uploads", verbose_name="测绘任务")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name="上传人")
+    file_name = models.CharField(max_length=255, verbose_name="文件名")
+    file_path = models.CharField(max_length=500, verbose_name="存储路径")
+    sha256 = models.CharField(max_length=64, verbose_name="SHA-256")
+    srid_chosen = models.PositiveIntegerField(null=True, blank=True, verbose_name="所选坐标系")
+    srid = models.PositiveIntegerField(null=True, blank=True, verbose_name="文件坐标系")
+    file_format = models.CharField(max_length=40, blank=True, verbose_name="格式")
+    report = models.JSONField(default=dict, verbose_name="检查报告")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="上传时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "测绘成果上传"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+
+class ProposedParcel(models.Model):
+    """A parcel as the survey proposes it, with what validation found."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "通过"
+        WARNING = "warning", "有提示"
+        ERROR = "error", "有错误"
+
+    upload = models.ForeignKey(SurveyUpload, on_delete=models.CASCADE, related_name="parcels", verbose_name="上传")
+    index = models.PositiveIntegerField(verbose_name="序号")
+    source = models.CharField(max_length=200, blank=True, verbose_name="文件中的位置")
+    dkbm = models.CharField(max_length=19, blank=True, verbose_name="对应地块编码")
+    geom = models.MultiPolygonField(srid=4490, verbose_name="范围（CGCS2000）")
+    area_m2 = models.DecimalField(max_digits=15, decimal_places=2, verbose_name="面积（m²）")
+    registry_area_m2 = models.DecimalField(
+        max_digits=15, decimal_places=2, null=True, blank=True, verbose_name="原实测面积（m²）"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, verbose_name="检查结果")
+    messages = models.JSONField(default=list, verbose_name="检查信息")  # [{level, code, zh, en}]
+
+    class Meta:
+        verbose_name = verbose_name_plural = "拟定地块"
+        ordering = ["upload", "index"]
+
+    def __str__(self) -> str:
+        return f"{self.upload_id}#{self.index} {self.dkbm}"

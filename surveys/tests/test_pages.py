@@ -1,0 +1,76 @@
+"""The survey pages: the county assigns on the list, the surveyor uploads on the task page and reads the
+check there, with the old and new boundaries as GeoJSON for the map; others see only their regions."""
+
+from datetime import timedelta
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import User
+from surveys.models import SurveyTask, SurveyUpload
+from surveys.services import survey_upload_run
+from surveys.tests.test_uploads import _geojson, _plane
+
+
+def _first_dkbm() -> str:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT dkbm FROM spatial_parcel WHERE valid_to IS NULL AND dkbm LIKE '45032610020001%%' ORDER BY dkbm"
+        )
+        return cur.fetchone()[0]
+
+
+def test_the_county_assigns_and_the_surveyor_uploads_and_reads_the_check(
+    demo, login, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    dkbm = _first_dkbm()
+    county = login("county")
+    page = county.get("/surveys/").content.decode()
+    assert 'id="task-form"' in page and "surveyor" in page
+    resp = county.post(
+        "/surveys/",
+        {
+            "dkbms": f"{dkbm}，",
+            "reason": "分户重新测量",
+            "company": "示范测绘有限公司",
+            "assignee": User.objects.get(username="surveyor").pk,
+            "due_on": str(timezone.localdate() + timedelta(days=20)),
+        },
+    )
+    task = SurveyTask.objects.get()
+    assert resp.status_code == 302 and resp["Location"] == f"/surveys/{task.code}/"
+    bad = county.post("/surveys/", {"dkbms": "123", "reason": "x", "company": "x", "due_on": "2030-01-01"})
+    assert "请选择测绘人员" in bad.content.decode() or "地块编码" in bad.content.decode()
+
+    surveyor = login("surveyor")
+    assert task.code in surveyor.get("/surveys/").content.decode()
+    page = surveyor.get(f"/surveys/{task.code}/").content.decode()
+    assert 'id="upload-form"' in page and "EPSG:4546" in page and "EPSG:4525" in page  # the county's plane first
+    grown = _plane(dkbm).buffer(1.0, join_style="mitre")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        resp = surveyor.post(
+            f"/surveys/{task.code}/",
+            {
+                "file": SimpleUploadedFile("r.geojson", _geojson([grown])),
+                "srid": "",
+            },
+        )
+    upload = SurveyUpload.objects.get()
+    assert resp["Location"] == f"/surveys/uploads/{upload.pk}/" and len(queued) == 1
+    assert "检查测绘成果" in surveyor.get(resp["Location"]).content.decode()
+    survey_upload_run(upload=upload)
+    assert surveyor.get(f"/surveys/uploads/{upload.pk}/status.json").json()["finished"] is True
+    page = surveyor.get(f"/surveys/{task.code}/").content.decode()
+    assert 'class="check-error"' in page and "重叠" in page  # grown by a metre into its neighbours
+    old = surveyor.get(f"/surveys/{task.code}/registry.geojson").json()
+    new = surveyor.get(f"/surveys/uploads/{upload.pk}/proposed.geojson").json()
+    assert [f["id"] for f in old["features"]] == [dkbm]
+    assert [(f["properties"]["dkbm"], f["properties"]["status"]) for f in new["features"]] == [(dkbm, "error")]
+
+    assert login("township").get(f"/surveys/{task.code}/").status_code == 200  # 永福镇 holds the parcel
+    assert login("township2").get(f"/surveys/{task.code}/").status_code == 404
+    assert login("township2").get(f"/surveys/uploads/{upload.pk}/proposed.geojson").status_code == 404
+    assert 'id="upload-form"' not in login("county").get(f"/surveys/{task.code}/").content.decode()
+    assert login("farmer").get("/surveys/").status_code == 403

@@ -1,0 +1,231 @@
+"""Checking proposed parcels against the registry, in the county's Gauss-Kruger plane (where SCMJ is
+defined). Per parcel, each finding is a message with a level and a code:
+
+* `outside_county` (error): not inside the county; most often the wrong CRS was chosen;
+* `geometry_invalid` (error): not a valid polygon (self-intersection, …), with the repair suggested
+  (shapely's make_valid) and the area it would have;
+* `overlap` (error): overlaps of 0.01 m² or more with a current parcel outside the task, or with another
+  parcel of the same upload;
+* `gap` (warning): a gap or sliver narrower than 1 m between it and a neighbouring parcel;
+* `area_change` (warning when over 5 %): the area against the registry's SCMJ of the parcel it replaces;
+* `unmatched` (warning): no parcel of the task found under it (by its code, or by overlapping one by
+  half or more).
+
+Nothing here writes: surveys.services stores the result.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import shapely
+from django.db import connection
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
+
+from spatial.measure import STORAGE_SRID, round_m2
+from spatial.models import Region
+from spatial.services import measure_srid_for
+
+from .formats import Parsed, srid_label
+
+MIN_OVERLAP_M2 = 0.01
+GAP_WIDTH_M = 1.0  # gaps narrower than this between neighbours are slivers
+AREA_CHANGE_WARN = 0.05
+MATCH_SHARE = 0.5
+
+
+@dataclass
+class Checked:
+    index: int
+    source: str
+    geom_4490: BaseGeometry
+    area_m2: Decimal
+    dkbm: str = ""
+    registry_area_m2: Decimal | None = None
+    messages: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, level: str, code: str, zh: str, en: str) -> None:
+        self.messages.append({"level": level, "code": code, "zh": zh, "en": en})
+
+    @property
+    def status(self) -> str:
+        levels = {m["level"] for m in self.messages}
+        return "error" if "error" in levels else "warning" if "warning" in levels else "ok"
+
+
+def _projector(source: int, target: int) -> Callable[[BaseGeometry], BaseGeometry]:
+    t = Transformer.from_crs(source, target, always_xy=True)
+    return lambda geom: shapely.transform(geom, lambda x, y: t.transform(x, y), interleaved=False)
+
+
+def _multi(geom: BaseGeometry) -> BaseGeometry:
+    if geom.geom_type == "Polygon":
+        return shapely.MultiPolygon([geom])
+    if geom.geom_type == "MultiPolygon":
+        return geom
+    parts = [g for g in getattr(geom, "geoms", []) for g in (getattr(g, "geoms", None) or [g])]
+    return shapely.MultiPolygon([g for g in parts if g.geom_type == "Polygon"])
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+
+
+def _registry(sql_where: str, params: list[Any], plane: int) -> list[tuple[str, Decimal, BaseGeometry]]:
+    rows = _fetch(
+        f"SELECT dkbm, scmj, ST_AsBinary(ST_Transform(geom, {int(plane)})) FROM spatial_parcel "
+        f"WHERE valid_to IS NULL AND {sql_where}",
+        params,
+    )
+    return [(code, scmj, shapely.from_wkb(bytes(wkb))) for code, scmj, wkb in rows]
+
+
+def validate_parcels(
+    parsed: Parsed, *, county_code: str, task_dkbms: list[str]
+) -> tuple[list[Checked], dict[str, Any]]:
+    plane = measure_srid_for(county_code)
+    to_plane = _projector(parsed.srid, plane)
+    to_storage = _projector(plane, STORAGE_SRID)
+    outline_row = Region.objects.filter(code=county_code).values_list("outline", flat=True).first()
+    county = _projector(STORAGE_SRID, plane)(shapely.from_wkb(bytes(outline_row.wkb))) if outline_row else None
+    task = {code: (scmj, geom) for code, scmj, geom in _registry("dkbm = ANY(%s)", [task_dkbms], plane)}
+
+    checked: list[Checked] = []
+    dropped: list[dict[str, str]] = []
+    for i, feature in enumerate(parsed.of_kind("polygon")):
+        geom = to_plane(feature.geom)
+        c = Checked(i, feature.source, geom, round_m2(geom.area))
+        if not geom.is_valid:
+            reason = shapely.is_valid_reason(geom)
+            repaired = _multi(shapely.make_valid(geom))
+            if repaired.is_empty or repaired.area < MIN_OVERLAP_M2:
+                dropped.append(
+                    {
+                        "source": feature.source,
+                        "zh": f"没有面积（{reason}），不是地块",
+                        "en": f"it has no area ({reason}): not a parcel",
+                        "level": "error",
+                    }
+                )
+                continue
+            c.add(
+                "error",
+                "geometry_invalid",
+                f"图形无效（{reason}）；建议修复为有效多边形，面积 {repaired.area:.2f} m²",
+                f"not a valid polygon ({reason}); repaired it would be {repaired.area:.2f} m²",
+            )
+            geom = repaired
+            c.area_m2 = round_m2(geom.area)
+        c.geom_4490 = _multi(to_storage(geom))
+        checked.append(c)
+        if county is not None and not county.buffer(1.0).contains(geom):
+            c.add(
+                "error",
+                "outside_county",
+                f"不在本县范围内；请检查坐标系（所选 {srid_label(parsed.srid)}）",
+                f"not inside the county: check the CRS (chosen {srid_label(parsed.srid)})",
+            )
+            if not county.intersects(geom):
+                continue
+        _match(c, feature.props.get("dkbm") or feature.props.get("DKBM") or "", geom, task)
+        _against_registry(c, geom, task_dkbms, plane)
+    _among_themselves(checked, plane)
+    matched = {c.dkbm for c in checked if c.dkbm}
+    report = {
+        "format": parsed.format,
+        "srid": parsed.srid,
+        "srid_label": srid_label(parsed.srid),
+        "counts": {kind: len(parsed.of_kind(kind)) for kind in ("polygon", "point", "line", "text")},
+        "problems": [p.__dict__ for p in parsed.problems] + dropped,
+        "unmatched_task_parcels": sorted(set(task_dkbms) - matched),
+    }
+    return checked, report
+
+
+def _match(c: Checked, code: str, geom: BaseGeometry, task: dict[str, tuple[Decimal, BaseGeometry]]) -> None:
+    code = str(code).strip()
+    if code in task:
+        c.dkbm = code
+    else:
+        best, share = "", 0.0
+        for dkbm, (_scmj, old) in task.items():
+            if not old.intersects(geom):
+                continue
+            common = old.intersection(geom).area
+            s = max(common / old.area if old.area else 0, common / geom.area if geom.area else 0)
+            if s > share:
+                best, share = dkbm, s
+        if share >= MATCH_SHARE:
+            c.dkbm = best
+    if not c.dkbm:
+        c.add(
+            "warning", "unmatched", "没有对应的任务地块（新分出的地块？）", "matches no parcel of the task (a new one?)"
+        )
+        return
+    scmj = task[c.dkbm][0]
+    c.registry_area_m2 = scmj
+    if scmj:
+        change = (c.area_m2 - scmj) / scmj
+        level = "warning" if abs(change) > AREA_CHANGE_WARN else "info"
+        c.add(
+            level,
+            "area_change",
+            f"面积 {c.area_m2} m²，原实测面积 {scmj} m²，变化 {change:+.1%}",
+            f"area {c.area_m2} m², registry SCMJ {scmj} m², change {change:+.1%}",
+        )
+
+
+def _against_registry(c: Checked, geom: BaseGeometry, task_dkbms: list[str], plane: int) -> None:
+    """Overlaps with, and slivers towards, the current parcels outside the task (found by an index probe
+    in storage coordinates, measured in the plane)."""
+    near = _registry(
+        "NOT (dkbm = ANY(%s)) AND ST_DWithin(geom, ST_GeomFromWKB(%s, 4490), 0.00002)",
+        [task_dkbms, shapely.to_wkb(c.geom_4490)],
+        plane,
+    )
+    for dkbm, _scmj, other in near:
+        if other.distance(geom) > GAP_WIDTH_M / 2:
+            continue
+        common = other.intersection(geom).area if other.intersects(geom) else 0.0
+        if common >= MIN_OVERLAP_M2:
+            c.add(
+                "error",
+                "overlap",
+                f"与地块 {dkbm} 重叠 {common:.2f} m²",
+                f"overlaps parcel {dkbm} by {common:.2f} m²",
+            )
+            continue
+        both = shapely.union(other, geom)
+        closed = both.buffer(GAP_WIDTH_M / 2, join_style="mitre").buffer(-GAP_WIDTH_M / 2, join_style="mitre")
+        gap = closed.difference(both).area
+        if gap >= MIN_OVERLAP_M2:
+            c.add(
+                "warning",
+                "gap",
+                f"与相邻地块 {dkbm} 之间有缝隙 {gap:.2f} m²",
+                f"a gap or sliver of {gap:.2f} m² towards parcel {dkbm}",
+            )
+
+
+def _among_themselves(checked: list[Checked], plane: int) -> None:
+    if len(checked) < 2:
+        return
+    to_plane = _projector(STORAGE_SRID, plane)
+    planes = [to_plane(c.geom_4490) for c in checked]
+    tree = shapely.STRtree(planes)
+    for i, j in zip(*tree.query(planes, predicate="intersects"), strict=True):
+        if i >= j:
+            continue
+        common = planes[i].intersection(planes[j]).area
+        if common >= MIN_OVERLAP_M2:
+            for a, b in ((i, j), (j, i)):
+                checked[a].add(
+                    "error",
+                    "overlap",
+                    f"与本次上传的第 {b + 1} 个地块重叠 {common:.2f} m²",
+                    f"overlaps parcel {b + 1} of this upload by {common:.2f} m²",
+                )

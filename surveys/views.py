@@ -1,0 +1,221 @@
+"""Survey pages: the task list (the county assigns; a surveyor sees their own), a task with its parcels,
+the surveyor's upload form and each upload's check on a map of old and new boundaries."""
+
+import json
+from datetime import date
+from typing import Any, cast
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from accounts.models import Office, Role, User
+from accounts.scoping import scope_prefixes
+from spatial.errors import DomainError
+from spatial.imagery import imagery_layers
+from spatial.models import Parcel
+from spatial.progress import job_status_response
+from spatial.services import measure_srid_for
+
+from .formats import GEOGRAPHIC, GK3_CM, GK3_ZONE, srid_label
+from .models import SurveyTask, SurveyUpload
+from .services import survey_task_create, survey_upload_create, tasks_visible
+
+STATUS_STYLE = {
+    "ok": {"color": "#2e7d32", "fillColor": "#a5d6a7"},
+    "warning": {"color": "#ef6c00", "fillColor": "#ffcc80"},
+    "error": {"color": "#c62828", "fillColor": "#ef9a9a"},
+}
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _task(request: HttpRequest, code: str) -> SurveyTask:
+    task = tasks_visible(_user(request)).filter(code=code).select_related("assignee").first()
+    if task is None:
+        raise Http404("没有这个测绘任务，或无权查看 / no such survey task, or not yours to see")
+    return task
+
+
+def _srid_choices(county: str) -> list[tuple[int, str]]:
+    """The CRSs a surveyor picks from: the county's plane first (by CM, and with the zone number), then
+    CGCS2000 geographic, then every other 3° zone."""
+    try:
+        plane = measure_srid_for(county)
+    except DomainError:
+        plane = 0
+    first = [plane, plane - 4534 + 4513] if plane in GK3_CM.values() else []  # by CM, then with the zone number
+    rest = [GEOGRAPHIC, *GK3_CM.values(), *GK3_ZONE.values()]
+    return [(s, srid_label(s)) for s in dict.fromkeys(x for x in first + rest if x)]
+
+
+@login_required
+def task_list(request: HttpRequest) -> HttpResponse:
+    """/surveys/: the tasks the user may see, overdue first; the county assigns new ones here."""
+    user = _user(request)
+    if not scope_prefixes(user, "surveys.view"):
+        return render(request, "surveys/forbidden.html", status=403)
+    counties = sorted({p[:6] for p in scope_prefixes(user, "surveys.assign")})
+    error = None
+    if request.method == "POST" and counties:
+        try:
+            due = date.fromisoformat(request.POST.get("due_on") or "")
+        except ValueError:
+            due = None
+        try:
+            if due is None:
+                raise DomainError("请填写完成期限", "give the due date", field="due_on")
+            assignee = User.objects.filter(pk=request.POST.get("assignee") or 0).first()
+            if assignee is None:
+                raise DomainError("请选择测绘人员", "choose the surveyor", field="assignee")
+            task = survey_task_create(
+                actor=user,
+                dkbms=(request.POST.get("dkbms") or "").replace("，", ",").replace(",", " ").split(),
+                reason=request.POST.get("reason", ""),
+                company=request.POST.get("company", ""),
+                assignee=assignee,
+                due_on=due,
+            )
+            return redirect("survey-task", code=task.code)
+        except DomainError as exc:
+            error = exc
+    today = timezone.localdate()
+    rows = [
+        {"task": t, "overdue": t.due_on < today and t.status not in ("accepted", "cancelled")}
+        for t in tasks_visible(user).select_related("assignee").order_by("due_on")[:300]
+    ]
+    rows.sort(key=lambda r: (not r["overdue"], r["task"].due_on))
+    surveyors = (
+        [o.user for o in Office.objects.filter(role=Role.SURVEYOR, active=True, region__code__in=counties)]
+        if counties
+        else []
+    )
+    return render(
+        request,
+        "surveys/list.html",
+        {"rows": rows, "can_assign": bool(counties), "surveyors": surveyors, "error": error, "post": request.POST},
+    )
+
+
+@login_required
+def task_page(request: HttpRequest, code: str) -> HttpResponse:
+    """/surveys/<code>/: the task's parcels; the surveyor uploads a result here; the latest check is shown
+    on the map (registry boundaries in blue, the proposed ones coloured by their check)."""
+    task = _task(request, code)
+    user = _user(request)
+    error = None
+    if request.method == "POST":
+        try:
+            srid = int(request.POST["srid"]) if request.POST.get("srid") else None
+            job = survey_upload_create(actor=user, task=task, upload=request.FILES.get("file"), srid=srid)
+            return redirect("survey-upload", upload_id=job.pk)
+        except ValueError:
+            error = DomainError("坐标系无效", "not a CRS", field="srid")
+        except DomainError as exc:
+            error = exc
+    uploads = list(task.uploads.order_by("-created_at")[:20])
+    latest = next((u for u in uploads if u.status == SurveyUpload.Status.DONE), None)
+    layers: list[dict[str, Any]] = [
+        {
+            "url": f"/surveys/{task.code}/registry.geojson",
+            "style": {"color": "#1565c0", "weight": 2, "fillOpacity": 0.1},
+        }
+    ]
+    if latest:
+        layers.append(
+            {
+                "url": f"/surveys/uploads/{latest.pk}/proposed.geojson",
+                "style": {"weight": 3, "fillOpacity": 0.35, "dashArray": "6 4"},
+                "byStatus": STATUS_STYLE,
+            }
+        )
+    return render(
+        request,
+        "surveys/task.html",
+        {
+            "task": task,
+            "uploads": uploads,
+            "latest": latest,
+            "proposed": list(latest.parcels.order_by("index")) if latest else [],
+            "can_upload": user.pk == task.assignee_id,
+            "srid_choices": _srid_choices(task.county_code),
+            "error": error,
+            "map_config": {"layers": layers, "imagery": imagery_layers(user)},
+        },
+    )
+
+
+def _upload(request: HttpRequest, upload_id: str) -> SurveyUpload:
+    upload = (
+        SurveyUpload.objects.filter(pk=upload_id, task__in=tasks_visible(_user(request))).select_related("task").first()
+    )
+    if upload is None:
+        raise Http404("没有这次上传 / no such upload")
+    return upload
+
+
+@login_required
+def upload_page(request: HttpRequest, upload_id: str) -> HttpResponse:
+    upload = _upload(request, upload_id)
+    if upload.finished_at and upload.status == SurveyUpload.Status.DONE:
+        return redirect("survey-task", code=upload.task.code)
+    return render(request, "surveys/upload.html", {"job": upload, "task": upload.task})
+
+
+@require_safe
+@login_required
+def upload_status(request: HttpRequest, upload_id: str) -> HttpResponse:
+    return job_status_response(_upload(request, upload_id))
+
+
+def _collection(features: list[dict[str, Any]]) -> JsonResponse:
+    return JsonResponse({"type": "FeatureCollection", "features": features}, json_dumps_params={"ensure_ascii": False})
+
+
+@require_safe
+@login_required
+def registry_geojson(request: HttpRequest, code: str) -> HttpResponse:
+    task = _task(request, code)
+    rows = Parcel.objects.filter(dkbm__in=task.dkbms, valid_to__isnull=True).annotate(
+        gj=AsGeoJSON("geom", precision=8, crs=False)
+    )
+    return _collection(
+        [
+            {
+                "type": "Feature",
+                "id": p.dkbm,
+                "geometry": json.loads(p.gj),
+                "properties": {"dkbm": p.dkbm, "dkmc": p.dkmc, "scmj": float(p.scmj), "label": f"原 {p.dkbm[-5:]}"},
+            }
+            for p in rows
+        ]
+    )
+
+
+@require_safe
+@login_required
+def proposed_geojson(request: HttpRequest, upload_id: str) -> HttpResponse:
+    upload = _upload(request, upload_id)
+    rows = upload.parcels.annotate(gj=AsGeoJSON("geom", precision=8, crs=False)).order_by("index")
+    return _collection(
+        [
+            {
+                "type": "Feature",
+                "id": p.index + 1,
+                "geometry": json.loads(p.gj),
+                "properties": {
+                    "index": p.index + 1,
+                    "dkbm": p.dkbm,
+                    "status": p.status,
+                    "area_m2": float(p.area_m2),
+                    "label": f"新 {p.index + 1}" + (f" → {p.dkbm[-5:]}" if p.dkbm else ""),
+                },
+            }
+            for p in rows
+        ]
+    )
