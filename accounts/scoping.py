@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, set[str]] = {
     "filings.view": {Role.COUNTY_AGRICULTURE, Role.COUNTY_NATURAL_RESOURCES},
     "surveys.assign": {Role.COUNTY_AGRICULTURE},
     "surveys.upload": {Role.SURVEYOR},
+    "boundaries.proxy": {Role.VILLAGE, Role.GROUP_ISSUER},
     "surveys.view": {
         Role.COUNTY_AGRICULTURE,
         Role.COUNTY_NATURAL_RESOURCES,

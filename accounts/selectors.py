@@ -2,12 +2,12 @@
 
 import hashlib
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
 
-from .models import User
+from .models import Office, Role, User
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -94,3 +94,16 @@ def tile_scope_prefixes(request: "HttpRequest") -> list[str] | None:
 def tile_scope_forget(session_key: str | None) -> None:
     if session_key:
         _tile_scope.pop(session_key, None)
+
+
+def household_codes(user: Any) -> list[str]:
+    """The households (CBFBM) a user belongs to as a farmer: their farmer offices say which."""
+    if not user or not user.is_authenticated:
+        return []
+    return sorted(
+        set(
+            Office.objects.filter(user=user, active=True, role=Role.FARMER)
+            .exclude(contractor_code="")
+            .values_list("contractor_code", flat=True)
+        )
+    )

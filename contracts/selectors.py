@@ -6,24 +6,12 @@ from typing import Any
 
 from django.contrib.gis.db.models.functions import AsGeoJSON
 
-from accounts.models import IdentityCheck, Office, Role, User
+from accounts.models import IdentityCheck, Role, User
+from accounts.selectors import household_codes
 from spatial.crypto import lookup_hash
 from spatial.models import VersionStatus
 
 from .models import Contract, ContractDocument, Contractor, ContractParcel, FamilyMember
-
-
-def household_codes(user: Any) -> list[str]:
-    """The households (CBFBM) a user belongs to as a farmer (their offices say which)."""
-    if not user or not user.is_authenticated:
-        return []
-    return sorted(
-        set(
-            Office.objects.filter(user=user, active=True, role=Role.FARMER)
-            .exclude(contractor_code="")
-            .values_list("contractor_code", flat=True)
-        )
-    )
 
 
 def my_contracts(user: Any) -> list[dict[str, Any]]:

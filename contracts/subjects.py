@@ -31,8 +31,8 @@ def contracts(codes: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def parcel_holders(dkbms: list[str]) -> dict[str, dict[str, Any]]:
-    """The contractor currently holding each parcel (by its current contract)."""
+    """The contractor currently holding each parcel (by its current contract): name and household code."""
     rows = ContractParcel.objects.filter(dkbm__in=dkbms, contract__valid_to__isnull=True).values_list(
-        "dkbm", "contract__contractor__name"
+        "dkbm", "contract__contractor__name", "contract__contractor__cbfbm"
     )
-    return {dkbm: {"holder": name} for dkbm, name in rows}
+    return {dkbm: {"holder": name, "cbfbm": cbfbm} for dkbm, name, cbfbm in rows}

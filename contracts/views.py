@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.identity import IdentityError, otp_issue, otp_verify
 from accounts.models import IdentityCheck, Office, OneTimeCode, Role, User
 from accounts.scoping import can, scope_prefixes, scope_q
+from accounts.selectors import household_codes
 from spatial.codes import validate_resident_id
 from spatial.errors import DomainError
 from spatial.imagery import imagery_layers
@@ -27,7 +28,7 @@ from .filing import certificate_recover, contract_draft, contract_draft_withdraw
 from .models import Certificate, CertificateStatus, Contract, ContractDocument, RegisterEntry
 from .paper import scan_attach
 from .pdfsign import tsa_respond, verify_pdf
-from .selectors import farmer_for_phone_login, household_codes, my_contracts, my_parcels_geojson, own_signed_document
+from .selectors import farmer_for_phone_login, my_contracts, my_parcels_geojson, own_signed_document
 from .signing import document_generate, document_sign, sign_purpose, signed_pdf, signer_identity_verify
 
 

@@ -35,6 +35,7 @@ from .models import (
 )
 from .notify import notify_owner, notify_users, officers_of
 from .selectors import audience_q, neighbouring_issuers
+from .signals import notice_closed
 
 MAX_PHOTO_BYTES = 10 * 1024**2
 
@@ -282,6 +283,7 @@ def notice_complete(*, actor: Any, notice: Notice, today: date | None = None) ->
         region_code=notice.owner_code,
         data={"code": notice.code, "ends_on": notice.ends_on.isoformat()},
     )
+    notice_closed.send(sender=Notice, notice=notice, actor=actor)
     return notice
 
 

@@ -17,6 +17,7 @@ class SurveyTask(models.Model):
         UPLOADED = "uploaded", "成果已上传"
         CONFIRMING = "confirming", "指界中"
         DISPUTED = "disputed", "有争议界"
+        CONFIRMED = "confirmed", "指界完成，待公示"
         PUBLICITY = "publicity", "公示中"
         ACCEPTED = "accepted", "已通过，待审批"
         CANCELLED = "cancelled", "已撤销"
@@ -33,6 +34,12 @@ class SurveyTask(models.Model):
     due_on = models.DateField(verbose_name="完成期限")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ASSIGNED, verbose_name="状态")
     application_ref = models.CharField(max_length=40, blank=True, verbose_name="关联业务申请")
+    submitted = models.ForeignKey(
+        "SurveyUpload", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="提交指界的成果"
+    )
+    notice = models.ForeignKey(
+        "publicity.Notice", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="结果公示"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, verbose_name="派发时间")
 
@@ -93,3 +100,95 @@ class ProposedParcel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.upload_id}#{self.index} {self.dkbm}"
+
+
+class ProposedPoint(models.Model):
+    """A boundary point 界址点 of a submitted survey: numbered clockwise from each parcel's north-west
+    corner; a point shared by adjacent parcels is one point."""
+
+    upload = models.ForeignKey(SurveyUpload, on_delete=models.CASCADE, related_name="points", verbose_name="上传")
+    jzdh = models.CharField(max_length=10, verbose_name="界址点号")
+    geom = models.PointField(srid=4490, verbose_name="位置")
+    xzbz = models.DecimalField(max_digits=13, decimal_places=3, verbose_name="X 坐标（北）")
+    yzbz = models.DecimalField(max_digits=13, decimal_places=3, verbose_name="Y 坐标（东）")
+    parcel_indexes = models.JSONField(default=list, verbose_name="所属拟定地块")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "拟定界址点"
+        constraints = [models.UniqueConstraint(fields=["upload", "jzdh"], name="proposed_point_number_once")]
+
+    def __str__(self) -> str:
+        return self.jzdh
+
+
+class ProposedLine(models.Model):
+    """A boundary line 界址线 of a submitted survey: the run of a parcel's boundary along one neighbour,
+    to be confirmed by the parcel's household and the neighbouring right holder (指界)."""
+
+    class Nature(models.TextChoices):  # JXXZ
+        SETTLED = "600001", "已定界"
+        UNSETTLED = "600002", "未定界"
+        DISPUTED = "600003", "争议界"
+
+    upload = models.ForeignKey(SurveyUpload, on_delete=models.CASCADE, related_name="lines", verbose_name="上传")
+    parcel = models.ForeignKey(ProposedParcel, on_delete=models.CASCADE, related_name="lines", verbose_name="地块")
+    jzxh = models.CharField(max_length=10, verbose_name="界址线号")
+    start = models.ForeignKey(ProposedPoint, on_delete=models.CASCADE, related_name="+", verbose_name="起点")
+    end = models.ForeignKey(ProposedPoint, on_delete=models.CASCADE, related_name="+", verbose_name="止点")
+    geom = models.LineStringField(srid=4490, verbose_name="位置")
+    length_m = models.DecimalField(max_digits=12, decimal_places=2, verbose_name="长度（m）")
+    contractor_cbfbm = models.CharField(max_length=18, blank=True, verbose_name="本地块承包方编码")
+    contractor_name = models.CharField(max_length=100, blank=True, verbose_name="本地块承包方")
+    neighbour_dkbm = models.CharField(max_length=19, blank=True, verbose_name="毗邻地块编码")
+    neighbour_cbfbm = models.CharField(max_length=18, blank=True, verbose_name="毗邻权利人编码")
+    pldwqlr = models.CharField(max_length=100, blank=True, verbose_name="毗邻地物权利人", db_comment="JZX.PLDWQLR")
+    jxxz = models.CharField(max_length=6, choices=Nature.choices, default=Nature.UNSETTLED, verbose_name="界线性质")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "拟定界址线"
+        ordering = ["upload", "parcel__index", "id"]
+
+    def __str__(self) -> str:
+        return self.jzxh
+
+
+class LineConfirmation(models.Model):
+    """One party's word on one boundary line: confirmed, or disputed with a reason. Given by a member of
+    the household with a one-time code, or by a village officer for them with a reason and the scan of the
+    form they signed."""
+
+    class Party(models.TextChoices):
+        CONTRACTOR = "contractor", "本地块承包方"
+        NEIGHBOUR = "neighbour", "毗邻权利人"
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "待确认"
+        CONFIRMED = "confirmed", "已确认"
+        DISPUTED = "disputed", "有异议"
+
+    line = models.ForeignKey(
+        ProposedLine, on_delete=models.CASCADE, related_name="confirmations", verbose_name="界址线"
+    )
+    party = models.CharField(max_length=10, choices=Party.choices, verbose_name="指界方")
+    cbfbm = models.CharField(max_length=18, db_index=True, verbose_name="承包方编码")
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING, verbose_name="意见")
+    comment = models.CharField(max_length=500, blank=True, verbose_name="说明")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="指界人",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name="指界时间")
+    on_behalf = models.BooleanField(default=False, verbose_name="代为确认")
+    proxy_reason = models.CharField(max_length=200, blank=True, verbose_name="代确认原因")
+    proxy_scan = models.CharField(max_length=500, blank=True, verbose_name="签字表扫描件")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "指界确认"
+        constraints = [models.UniqueConstraint(fields=["line", "party"], name="line_confirmation_once")]
+
+    def __str__(self) -> str:
+        return f"{self.line_id} {self.party} {self.decision}"

@@ -5,25 +5,37 @@ nothing else."""
 
 import hashlib
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
+from django.contrib.gis.geos import LineString as GEOSLineString
+from django.contrib.gis.geos import Point as GEOSPoint
+from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from pyproj import Transformer
 
-from accounts.models import User
+from accounts.identity import otp_verify
+from accounts.models import Office, Role, User
 from accounts.scoping import can, scope_prefixes
+from accounts.selectors import household_codes
 from audit import services as audit
+from publicity.models import NoticeKind
+from publicity.notices import notice_create, notice_post
+from publicity.notify import notify_users
 from spatial.codes import validate_dkbm
 from spatial.errors import DomainError, PermissionDeniedError
 from spatial.models import Parcel
 from spatial.permissions import ensure
-from spatial.progress import ProgressJob, store_upload
+from spatial.progress import ProgressJob, check_image, store_upload
+from spatial.services import measure_srid_for
 
+from .boundaries import boundaries_of, length_m
 from .formats import SurveyFileError, read_survey_file
-from .models import ProposedParcel, SurveyTask, SurveyUpload
+from .models import LineConfirmation, ProposedLine, ProposedParcel, ProposedPoint, SurveyTask, SurveyUpload
 from .validate import validate_parcels
 
 MAX_UPLOAD_BYTES = 200 * 1024**2
@@ -229,3 +241,292 @@ def tasks_visible(user: User) -> Any:
     return SurveyTask.objects.annotate(
         in_scope=RawSQL("EXISTS (SELECT 1 FROM jsonb_array_elements_text(dkbms) d WHERE d LIKE ANY(%s))", (patterns,))
     ).filter(in_scope=True)
+
+
+# --- submitting a result for boundary confirmation 指界 ----------------------------------------------
+
+
+def confirm_purpose(task: SurveyTask) -> str:
+    """What a farmer's one-time code is for: their word on this task's boundaries."""
+    return f"指界 {task.code}"
+
+
+@transaction.atomic
+def survey_submit(*, actor: User, upload: SurveyUpload) -> SurveyTask:
+    """The surveyor submits a checked upload without errors: its boundary points and lines are made and
+    each line waits for its parties (the parcel's household and the neighbouring right holder)."""
+    task = SurveyTask.objects.select_for_update().get(pk=upload.task_id)
+    if actor.pk != task.assignee_id:
+        raise PermissionDeniedError("只有任务指派的测绘人员可以提交成果", "only the task's surveyor submits results")
+    upload = SurveyUpload.objects.get(pk=upload.pk)
+    if upload.status != SurveyUpload.Status.DONE:
+        raise SurveyError("这次上传尚未检查完毕或已被拒绝", "this upload is not checked, or was refused")
+    if task.status not in (SurveyTask.Status.UPLOADED, SurveyTask.Status.DISPUTED):
+        raise SurveyError(
+            f"任务{task.get_status_display()}，不能提交", f"the task is {task.status}", code="task_closed"
+        )
+    if not upload.parcels.exists():
+        raise SurveyError("成果中没有地块", "the upload holds no parcel")
+    if upload.parcels.filter(status=ProposedParcel.Status.ERROR).exists():
+        raise SurveyError("有错误的地块，请修改后重新上传", "some parcels have errors: fix them and upload again")
+    plane = measure_srid_for(task.county_code)
+    to_storage = Transformer.from_crs(plane, 4490, always_xy=True)
+    b = boundaries_of(upload, task)
+    stored = {}
+    for k, pt in b.points.items():
+        lon, lat = to_storage.transform(pt.x, pt.y)
+        stored[k] = ProposedPoint.objects.create(
+            upload=upload,
+            jzdh=pt.jzdh,
+            geom=GEOSPoint(lon, lat, srid=4490),
+            xzbz=Decimal(f"{pt.y:.3f}"),
+            yzbz=Decimal(f"{pt.x:.3f}"),
+            parcel_indexes=sorted(pt.parcels),
+        )
+    by_index = {p.index: p for p in upload.parcels.all()}
+    households: set[str] = set()
+    for n, line in enumerate(b.lines):
+        own = b.holders.get(b.parcel_holder.get(line.parcel, ""), {})
+        neighbour_dkbm, neighbour = "", {}
+        if line.neighbour and line.neighbour[0] == "registry":
+            neighbour_dkbm = line.neighbour[1]
+            neighbour = b.holders.get(neighbour_dkbm, {})
+        elif line.neighbour:
+            other = by_index[line.neighbour[1]]
+            neighbour_dkbm = other.dkbm
+            neighbour = b.holders.get(b.parcel_holder.get(other.index, ""), {})
+        coords = [to_storage.transform(b.points[k].x, b.points[k].y) for k in line.points]
+        row = ProposedLine.objects.create(
+            upload=upload,
+            parcel=by_index[line.parcel],
+            jzxh=f"L{n + 1}",
+            start=stored[line.points[0]],
+            end=stored[line.points[-1]],
+            geom=GEOSLineString(coords, srid=4490),
+            length_m=length_m(line, b.points),
+            contractor_cbfbm=own.get("cbfbm", ""),
+            contractor_name=own.get("holder", ""),
+            neighbour_dkbm=neighbour_dkbm,
+            neighbour_cbfbm=neighbour.get("cbfbm", ""),
+            pldwqlr=neighbour.get("holder", ""),
+        )
+        parties = [(LineConfirmation.Party.CONTRACTOR, row.contractor_cbfbm)]
+        if row.neighbour_cbfbm and row.neighbour_cbfbm != row.contractor_cbfbm:
+            parties.append((LineConfirmation.Party.NEIGHBOUR, row.neighbour_cbfbm))
+        for party, cbfbm in parties:
+            if cbfbm:
+                LineConfirmation.objects.create(line=row, party=party, cbfbm=cbfbm)
+                households.add(cbfbm)
+    task.submitted, task.status = upload, SurveyTask.Status.CONFIRMING
+    task.save(update_fields=["submitted", "status"])
+    audit.record(
+        actor=actor,
+        action="survey.submitted",
+        subject=task,
+        region_code=task.region_code,
+        data={"task": task.code, "upload": str(upload.pk), "points": len(b.points), "lines": len(b.lines)},
+    )
+    farmers = [
+        o.user
+        for o in Office.objects.filter(role=Role.FARMER, active=True, contractor_code__in=households).select_related(
+            "user"
+        )
+    ]
+    notify_users(
+        farmers,
+        title=f"请确认地块界线（指界）：{task.code}",
+        body=f"测绘任务 {task.code} 的界线需要您确认或提出异议。",
+        url=f"/surveys/{task.code}/confirm/",
+    )
+    _settle(task)
+    return task
+
+
+def _decide(
+    *, actor: User, task: SurveyTask, rows: list[LineConfirmation], decisions: dict[int, tuple[str, str]], **proxy: Any
+) -> int:
+    done = 0
+    for row in rows:
+        if row.line_id not in decisions:
+            continue
+        decision, comment = decisions[row.line_id]
+        if decision not in (LineConfirmation.Decision.CONFIRMED, LineConfirmation.Decision.DISPUTED):
+            raise SurveyError("意见应为确认或有异议", "the answer is confirm or dispute", field="decision")
+        if decision == LineConfirmation.Decision.DISPUTED and not comment.strip():
+            raise SurveyError(
+                f"对界线 {row.line.jzxh} 有异议时请写明理由",
+                f"say why line {row.line.jzxh} is disputed",
+                field="comment",
+            )
+        row.decision, row.comment = decision, comment.strip()[:500]
+        row.decided_by, row.decided_at = actor, timezone.now()
+        for name, value in proxy.items():
+            setattr(row, name, value)
+        row.save()
+        audit.record(
+            actor=actor,
+            action=f"boundary.{decision}",
+            subject=row,
+            region_code=row.cbfbm,
+            data={"task": task.code, "line": row.line.jzxh, "party": row.party, "on_behalf": row.on_behalf},
+        )
+        done += 1
+    if not done:
+        raise SurveyError("没有选择要确认的界线", "no line was answered", field="decision")
+    return done
+
+
+def _pending_for(task: SurveyTask, households: list[str]) -> list[LineConfirmation]:
+    return list(
+        LineConfirmation.objects.select_for_update()
+        .filter(line__upload=task.submitted, cbfbm__in=households, decision=LineConfirmation.Decision.PENDING)
+        .select_related("line")
+    )
+
+
+def boundary_confirm(*, actor: User, task: SurveyTask, decisions: dict[int, tuple[str, str]], code: str) -> int:
+    """A farmer confirms or disputes the lines waiting for their household, with the one-time code sent to
+    their phone (checked first, in its own transaction, so that a wrong try counts)."""
+    households = household_codes(actor)
+    if not households or task.status != SurveyTask.Status.CONFIRMING:
+        raise PermissionDeniedError("没有待您确认的界线", "no boundary waits for you")
+    otp_verify(user=actor, purpose=confirm_purpose(task), code=code)
+    with transaction.atomic():
+        task = SurveyTask.objects.select_for_update().get(pk=task.pk)
+        rows = _pending_for(task, households)
+        if not rows:
+            raise PermissionDeniedError("没有待您确认的界线", "no boundary waits for you")
+        done = _decide(actor=actor, task=task, rows=rows, decisions=decisions)
+        _settle(task)
+    return done
+
+
+@transaction.atomic
+def boundary_confirm_for(
+    *,
+    actor: User,
+    task: SurveyTask,
+    cbfbm: str,
+    decisions: dict[int, tuple[str, str]],
+    reason: str,
+    signed_form: UploadedFile | None,
+) -> int:
+    """A village officer records a household's word for it (the person has no phone, say): the reason and
+    the scan of the form the household signed are required and kept."""
+    ensure(actor, "boundaries.proxy", cbfbm)
+    if not reason.strip():
+        raise SurveyError("请写明代为确认的原因", "say why you confirm for the household", field="reason")
+    if signed_form is None:
+        raise SurveyError("请上传户主签字的指界表扫描件", "upload the scan of the signed form", field="signed_form")
+    check_image(signed_form, formats=("JPEG", "PNG"))
+    scan = str(store_upload(signed_form, "boundary-forms", ".jpg"))
+    task = SurveyTask.objects.select_for_update().get(pk=task.pk)
+    if task.status != SurveyTask.Status.CONFIRMING:
+        raise SurveyError("任务不在指界阶段", "the task is not awaiting confirmation", code="task_closed")
+    rows = _pending_for(task, [cbfbm])
+    if not rows:
+        raise SurveyError("该承包方没有待确认的界线", "no line waits for this household")
+    done = _decide(
+        actor=actor,
+        task=task,
+        rows=rows,
+        decisions=decisions,
+        on_behalf=True,
+        proxy_reason=reason.strip()[:200],
+        proxy_scan=scan,
+    )
+    _settle(task)
+    return done
+
+
+def _settle(task: SurveyTask) -> None:
+    """Once every party has answered: a disputed line returns the task to the surveyor (争议界); with
+    none, the lines are settled (已定界) and the result goes to publicity."""
+    rows = LineConfirmation.objects.filter(line__upload=task.submitted)
+    if rows.filter(decision=LineConfirmation.Decision.PENDING).exists():
+        return
+    disputed = rows.filter(decision=LineConfirmation.Decision.DISPUTED)
+    lines = ProposedLine.objects.filter(upload=task.submitted)
+    if disputed.exists():
+        lines.filter(confirmations__decision=LineConfirmation.Decision.DISPUTED).update(
+            jxxz=ProposedLine.Nature.DISPUTED
+        )
+        task.status = SurveyTask.Status.DISPUTED
+        notify_users(
+            [task.assignee],
+            title=f"界线有争议，请核实：{task.code}",
+            body="；".join(f"{d.line.jzxh}：{d.comment}" for d in disputed.select_related("line")[:10]),
+            url=f"/surveys/{task.code}/",
+        )
+    else:
+        lines.update(jxxz=ProposedLine.Nature.SETTLED)
+        task.status = SurveyTask.Status.CONFIRMED
+    task.save(update_fields=["status"])
+    audit.record(
+        actor=None,
+        action="survey.boundaries_settled" if task.status == SurveyTask.Status.CONFIRMED else "survey.disputed",
+        subject=task,
+        region_code=task.region_code,
+        data={"task": task.code, "disputed": disputed.count()},
+    )
+
+
+# --- publicity of the result, and its acceptance ----------------------------------------------------
+
+
+@transaction.atomic
+def survey_publicise(*, actor: User, task: SurveyTask, owner_code: str = "") -> SurveyTask:
+    """The confirmed result is publicised (调查测绘结果公示) to this and the neighbouring collectives,
+    through the publicity app: a notice of the task's parcels, its text listing the new areas. The
+    notice's owner is the task's region (or the officer's narrower one)."""
+    task = SurveyTask.objects.select_for_update().get(pk=task.pk)
+    if task.status != SurveyTask.Status.CONFIRMED or task.submitted is None:
+        raise SurveyError("指界完成后才能公示测绘结果", "the boundaries must be confirmed first", code="not_confirmed")
+    owner = owner_code or task.region_code
+    lines = []
+    for p in task.submitted.parcels.order_by("index"):
+        was = f"（原 {p.registry_area_m2} m²）" if p.registry_area_m2 is not None else "（新分地块）"
+        lines.append(f"{p.dkbm or '新地块'}：{p.area_m2} m² {was}")
+    notice = notice_create(
+        actor=actor,
+        kind=NoticeKind.SURVEY,
+        owner_code=owner,
+        title=f"调查测绘结果公示（{task.code}）",
+        body=f"测绘单位：{task.company}。事由：{task.reason}。\n" + "\n".join(lines),
+        parcels=[d for d in task.dkbms if d.startswith(owner)],
+    )
+    notice = notice_post(actor=actor, notice=notice)
+    task.notice, task.status = notice, SurveyTask.Status.PUBLICITY
+    task.save(update_fields=["notice", "status"])
+    audit.record(
+        actor=actor,
+        action="survey.publicised",
+        subject=task,
+        region_code=task.region_code,
+        data={"task": task.code, "notice": notice.code},
+    )
+    return task
+
+
+def survey_accept_on_notice(*, notice: Any, actor: Any) -> SurveyTask | None:
+    """When its notice ends (no objection left open), the survey result is accepted and waits for the
+    approval of the application; registry parcels change only then, never here."""
+    task = SurveyTask.objects.select_for_update().filter(notice=notice, status=SurveyTask.Status.PUBLICITY).first()
+    if task is None:
+        return None
+    task.status = SurveyTask.Status.ACCEPTED
+    task.save(update_fields=["status"])
+    audit.record(
+        actor=actor,
+        action="survey.accepted",
+        subject=task,
+        region_code=task.region_code,
+        data={"task": task.code, "notice": notice.code, "objections": notice.objections.count()},
+    )
+    notify_users(
+        [task.assignee, task.created_by],
+        title=f"测绘结果公示期满，已通过：{task.code}",
+        body="结果等待业务审批后写入登记簿。",
+        url=f"/surveys/{task.code}/",
+    )
+    return task

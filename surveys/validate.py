@@ -6,7 +6,9 @@ defined). Per parcel, each finding is a message with a level and a code:
   (shapely's make_valid) and the area it would have;
 * `overlap` (error): overlaps of 0.01 m² or more with a current parcel outside the task, or with another
   parcel of the same upload;
-* `gap` (warning): a gap or sliver narrower than 1 m between it and a neighbouring parcel;
+* `gap` (warning): ground along a neighbour (within 1 m of it) that the parcel covered before and no
+  surveyed parcel covers now: a gap or sliver the survey would open (one already in the registry is not
+  the survey's);
 * `area_change` (warning when over 5 %): the area against the registry's SCMJ of the parcel it replaces;
 * `unmatched` (warning): no parcel of the task found under it (by its code, or by overlapping one by
   half or more).
@@ -31,7 +33,7 @@ from spatial.services import measure_srid_for
 from .formats import Parsed, srid_label
 
 MIN_OVERLAP_M2 = 0.01
-GAP_WIDTH_M = 1.0  # gaps narrower than this between neighbours are slivers
+GAP_WIDTH_M = 1.0  # ground lost within this distance of a neighbour is a gap towards it
 AREA_CHANGE_WARN = 0.05
 MATCH_SHARE = 0.5
 
@@ -95,6 +97,7 @@ def validate_parcels(
     task = {code: (scmj, geom) for code, scmj, geom in _registry("dkbm = ANY(%s)", [task_dkbms], plane)}
 
     checked: list[Checked] = []
+    inside: list[tuple[Checked, BaseGeometry, str]] = []  # in the county: checked against the registry
     dropped: list[dict[str, str]] = []
     for i, feature in enumerate(parsed.of_kind("polygon")):
         geom = to_plane(feature.geom)
@@ -131,8 +134,11 @@ def validate_parcels(
             )
             if not county.intersects(geom):
                 continue
-        _match(c, feature.props.get("dkbm") or feature.props.get("DKBM") or "", geom, task)
-        _against_registry(c, geom, task_dkbms, plane)
+        inside.append((c, geom, str(feature.props.get("dkbm") or feature.props.get("DKBM") or "")))
+    surveyed = shapely.union_all([g for _, g, _ in inside]) if inside else shapely.Polygon()
+    for c, geom, code in inside:
+        _match(c, code, geom, task)
+        _against_registry(c, geom, task_dkbms, plane, was=task[c.dkbm][1] if c.dkbm else None, surveyed=surveyed)
     _among_themselves(checked, plane)
     matched = {c.dkbm for c in checked if c.dkbm}
     report = {
@@ -179,16 +185,27 @@ def _match(c: Checked, code: str, geom: BaseGeometry, task: dict[str, tuple[Deci
         )
 
 
-def _against_registry(c: Checked, geom: BaseGeometry, task_dkbms: list[str], plane: int) -> None:
-    """Overlaps with, and slivers towards, the current parcels outside the task (found by an index probe
-    in storage coordinates, measured in the plane)."""
+def _against_registry(
+    c: Checked,
+    geom: BaseGeometry,
+    task_dkbms: list[str],
+    plane: int,
+    *,
+    was: BaseGeometry | None,
+    surveyed: BaseGeometry,
+) -> None:
+    """Overlaps with the current parcels outside the task (found by an index probe in storage
+    coordinates, measured in the plane); and slivers: ground the parcel covered before (`was`), along a
+    neighbour (within 1 m of it), that no surveyed parcel covers now. A gap that was already in the
+    registry is not the survey's."""
     near = _registry(
         "NOT (dkbm = ANY(%s)) AND ST_DWithin(geom, ST_GeomFromWKB(%s, 4490), 0.00002)",
         [task_dkbms, shapely.to_wkb(c.geom_4490)],
         plane,
     )
+    lost = was.difference(surveyed) if was is not None else None
     for dkbm, _scmj, other in near:
-        if other.distance(geom) > GAP_WIDTH_M / 2:
+        if other.distance(geom) > GAP_WIDTH_M:
             continue
         common = other.intersection(geom).area if other.intersects(geom) else 0.0
         if common >= MIN_OVERLAP_M2:
@@ -199,15 +216,15 @@ def _against_registry(c: Checked, geom: BaseGeometry, task_dkbms: list[str], pla
                 f"overlaps parcel {dkbm} by {common:.2f} m²",
             )
             continue
-        both = shapely.union(other, geom)
-        closed = both.buffer(GAP_WIDTH_M / 2, join_style="mitre").buffer(-GAP_WIDTH_M / 2, join_style="mitre")
-        gap = closed.difference(both).area
+        if lost is None or lost.is_empty:
+            continue
+        gap = lost.difference(other).intersection(other.buffer(GAP_WIDTH_M)).area
         if gap >= MIN_OVERLAP_M2:
             c.add(
                 "warning",
                 "gap",
-                f"与相邻地块 {dkbm} 之间有缝隙 {gap:.2f} m²",
-                f"a gap or sliver of {gap:.2f} m² towards parcel {dkbm}",
+                f"与相邻地块 {dkbm} 之间留出缝隙 {gap:.2f} m²",
+                f"leaves a gap of {gap:.2f} m² towards parcel {dkbm}",
             )
 
 

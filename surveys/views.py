@@ -2,6 +2,7 @@
 the surveyor's upload form and each upload's check on a map of old and new boundaries."""
 
 import json
+import uuid
 from datetime import date
 from typing import Any, cast
 
@@ -12,8 +13,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from accounts.identity import otp_issue
 from accounts.models import Office, Role, User
-from accounts.scoping import scope_prefixes
+from accounts.scoping import can, scope_prefixes
+from accounts.selectors import household_codes
 from spatial.errors import DomainError
 from spatial.imagery import imagery_layers
 from spatial.models import Parcel
@@ -21,8 +24,17 @@ from spatial.progress import job_status_response
 from spatial.services import measure_srid_for
 
 from .formats import GEOGRAPHIC, GK3_CM, GK3_ZONE, srid_label
-from .models import SurveyTask, SurveyUpload
-from .services import survey_task_create, survey_upload_create, tasks_visible
+from .models import LineConfirmation, ProposedLine, SurveyTask, SurveyUpload
+from .services import (
+    boundary_confirm,
+    boundary_confirm_for,
+    confirm_purpose,
+    survey_publicise,
+    survey_submit,
+    survey_task_create,
+    survey_upload_create,
+    tasks_visible,
+)
 
 STATUS_STYLE = {
     "ok": {"color": "#2e7d32", "fillColor": "#a5d6a7"},
@@ -98,7 +110,14 @@ def task_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "surveys/list.html",
-        {"rows": rows, "can_assign": bool(counties), "surveyors": surveyors, "error": error, "post": request.POST},
+        {
+            "rows": rows,
+            "can_assign": bool(counties),
+            "surveyors": surveyors,
+            "error": error,
+            "post": request.POST,
+            "map_config": {"geojson": "/surveys/tasks.geojson", "imagery": imagery_layers(user)},
+        },
     )
 
 
@@ -109,7 +128,25 @@ def task_page(request: HttpRequest, code: str) -> HttpResponse:
     task = _task(request, code)
     user = _user(request)
     error = None
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "publicise":
+        try:
+            survey_publicise(actor=user, task=task)
+            return redirect("survey-task", code=task.code)
+        except DomainError as exc:
+            error = exc
+    elif request.method == "POST" and request.POST.get("action") == "submit":
+        try:
+            try:
+                chosen = task.uploads.filter(pk=uuid.UUID(request.POST.get("upload") or "")).first()
+            except ValueError:
+                chosen = None
+            if chosen is None:
+                raise DomainError("没有这次上传", "no such upload", code="not_found")
+            survey_submit(actor=user, upload=chosen)
+            return redirect("survey-task", code=task.code)
+        except DomainError as exc:
+            error = exc
+    elif request.method == "POST":
         try:
             srid = int(request.POST["srid"]) if request.POST.get("srid") else None
             job = survey_upload_create(actor=user, task=task, upload=request.FILES.get("file"), srid=srid)
@@ -143,6 +180,14 @@ def task_page(request: HttpRequest, code: str) -> HttpResponse:
             "latest": latest,
             "proposed": list(latest.parcels.order_by("index")) if latest else [],
             "can_upload": user.pk == task.assignee_id,
+            "can_publicise": task.status == SurveyTask.Status.CONFIRMED and can(user, "notices.post", task.region_code),
+            "can_submit": bool(
+                latest
+                and user.pk == task.assignee_id
+                and task.status in (SurveyTask.Status.UPLOADED, SurveyTask.Status.DISPUTED)
+                and latest.report.get("summary", {}).get("parcels")
+                and not latest.report.get("summary", {}).get("errors")
+            ),
             "srid_choices": _srid_choices(task.county_code),
             "error": error,
             "map_config": {"layers": layers, "imagery": imagery_layers(user)},
@@ -215,6 +260,144 @@ def proposed_geojson(request: HttpRequest, upload_id: str) -> HttpResponse:
                     "area_m2": float(p.area_m2),
                     "label": f"新 {p.index + 1}" + (f" → {p.dkbm[-5:]}" if p.dkbm else ""),
                 },
+            }
+            for p in rows
+        ]
+    )
+
+
+def _confirmation_task(request: HttpRequest, code: str) -> tuple[SurveyTask, list[str], bool]:
+    """The task, the households the user answers for on it, and whether they may answer for others (the
+    village officer). A farmer reaches it only when one of their households is a party."""
+    user = _user(request)
+    task = SurveyTask.objects.filter(code=code).select_related("submitted").first()
+    if task is None or task.submitted is None:
+        raise Http404("没有这个指界任务 / no such boundary confirmation")
+    rows = LineConfirmation.objects.filter(line__upload=task.submitted)
+    mine = sorted(set(rows.filter(cbfbm__in=household_codes(user)).values_list("cbfbm", flat=True)))
+    proxy = bool(scope_prefixes(user, "boundaries.proxy")) and any(
+        can(user, "boundaries.proxy", c) for c in rows.values_list("cbfbm", flat=True).distinct()
+    )
+    if not mine and not proxy:
+        raise Http404("没有这个指界任务 / no such boundary confirmation")
+    return task, mine, proxy
+
+
+def _decisions(post: Any, line_ids: list[int]) -> dict[int, tuple[str, str]]:
+    out = {}
+    for line_id in line_ids:
+        decision = post.get(f"line-{line_id}")
+        if decision:
+            out[line_id] = (decision, post.get(f"comment-{line_id}", ""))
+    return out
+
+
+@login_required
+def confirm_page(request: HttpRequest, code: str) -> HttpResponse:
+    """/surveys/<code>/confirm/: a household confirms or disputes each boundary line of theirs on a phone,
+    with a one-time code; the village officer may answer for a household with a reason and the signed form."""
+    task, mine, proxy = _confirmation_task(request, code)
+    user = _user(request)
+    error, sent = None, False
+    pending = LineConfirmation.objects.filter(
+        line__upload=task.submitted, decision=LineConfirmation.Decision.PENDING
+    ).select_related("line")
+    if request.method == "POST":
+        try:
+            action = request.POST.get("action")
+            if action == "code":
+                otp_issue(user=user, purpose=confirm_purpose(task))
+                sent = True
+            elif action == "proxy":
+                household = request.POST.get("cbfbm", "")
+                ids = [c.line_id for c in pending.filter(cbfbm=household)]
+                boundary_confirm_for(
+                    actor=user,
+                    task=task,
+                    cbfbm=household,
+                    decisions=_decisions(request.POST, ids),
+                    reason=request.POST.get("reason", ""),
+                    signed_form=request.FILES.get("signed_form"),
+                )
+                return redirect("survey-confirm", code=task.code)
+            else:
+                ids = [c.line_id for c in pending.filter(cbfbm__in=mine)]
+                boundary_confirm(
+                    actor=user, task=task, decisions=_decisions(request.POST, ids), code=request.POST.get("code", "")
+                )
+                return redirect("survey-confirm", code=task.code)
+        except DomainError as exc:
+            error = exc
+        task.refresh_from_db()
+    all_rows = LineConfirmation.objects.filter(line__upload=task.submitted).select_related("line__start", "line__end")
+    layers = [
+        {"url": f"/surveys/{task.code}/lines.geojson", "style": {"weight": 5}, "byStatus": LINE_STYLE},
+    ]
+    return render(
+        request,
+        "surveys/confirm.html",
+        {
+            "task": task,
+            "mine": [c for c in all_rows if c.cbfbm in mine],
+            "others": [c for c in all_rows if c.cbfbm not in mine] if proxy else [],
+            "proxy_households": sorted({c.cbfbm for c in pending if c.cbfbm not in mine}) if proxy else [],
+            "my_pending": any(c.decision == "pending" for c in all_rows if c.cbfbm in mine),
+            "error": error,
+            "sent": sent,
+            "map_config": {"layers": layers, "imagery": imagery_layers(user)},
+        },
+    )
+
+
+LINE_STYLE = {
+    "600001": {"color": "#2e7d32"},
+    "600002": {"color": "#ef6c00"},
+    "600003": {"color": "#c62828"},
+}
+
+
+@require_safe
+@login_required
+def lines_geojson(request: HttpRequest, code: str) -> HttpResponse:
+    """The submitted result's boundary lines (with their numbers and state) for the confirmation map."""
+    task, _mine, _proxy = _confirmation_task(request, code)
+    rows = ProposedLine.objects.filter(upload=task.submitted).select_related("start", "end")
+    rows = rows.annotate(gj=AsGeoJSON("geom", precision=8, crs=False))
+    return _collection(
+        [
+            {
+                "type": "Feature",
+                "id": ln.jzxh,
+                "geometry": json.loads(ln.gj),
+                "properties": {
+                    "jzxh": ln.jzxh,
+                    "status": ln.jxxz,
+                    "label": f"{ln.jzxh} {ln.start.jzdh}–{ln.end.jzdh}",
+                    "neighbour": ln.pldwqlr,
+                },
+            }
+            for ln in rows
+        ]
+    )
+
+
+@require_safe
+@login_required
+def tasks_geojson(request: HttpRequest) -> HttpResponse:
+    """The parcels of the user's open tasks, each labelled with its task, for the workspace map."""
+    tasks = {
+        d: t for t in tasks_visible(_user(request)).exclude(status__in=["accepted", "cancelled"])[:300] for d in t.dkbms
+    }
+    rows = Parcel.objects.filter(dkbm__in=list(tasks), valid_to__isnull=True).annotate(
+        gj=AsGeoJSON("geom", precision=7, crs=False)
+    )
+    return _collection(
+        [
+            {
+                "type": "Feature",
+                "id": p.dkbm,
+                "geometry": json.loads(p.gj),
+                "properties": {"dkbm": p.dkbm, "task": tasks[p.dkbm].code, "label": tasks[p.dkbm].code[-4:]},
             }
             for p in rows
         ]

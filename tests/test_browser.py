@@ -389,3 +389,103 @@ def test_the_county_files_it_and_the_farmer_logs_in_by_phone_and_finds_it_on_the
     with ThreadPoolExecutor(1) as pool:
         report = pool.submit(verify_pdf, pdf).result()
     assert report.ok and [s.field_name for s in report.signatures] == ["contractor", "issuer"]
+
+
+@pytest.fixture(scope="module")
+def boundary_to_confirm(server, django_db_blocker, tmp_path_factory):
+    """A survey of one of the demo farmer's parcels, checked and submitted for 指界 (committed for the
+    live server; removed afterwards)."""
+    import json
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import OneTimeCode, User
+    from publicity.models import Notification
+    from surveys.models import SurveyTask
+    from surveys.services import survey_submit, survey_task_create, survey_upload_create, survey_upload_run
+
+    before = settings.MEDIA_ROOT
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("survey-media")
+    with django_db_blocker.unblock():
+        farmer = User.objects.get(username="farmer")
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT cp.dkbm, ST_AsGeoJSON(ST_Transform(p.geom, 4546), 3) FROM contracts_contractparcel cp "
+                "JOIN contracts_contract ct ON ct.id = cp.contract_id AND ct.valid_to IS NULL "
+                "JOIN contracts_contractor c ON c.id = ct.contractor_id "
+                "JOIN spatial_parcel p ON p.dkbm = cp.dkbm AND p.valid_to IS NULL "
+                "WHERE c.cbfbm = %s ORDER BY cp.dkbm LIMIT 1",
+                [farmer.offices.get().contractor_code],
+            )
+            dkbm, geometry = cur.fetchone()
+        task = survey_task_create(
+            actor=User.objects.get(username="county"),
+            dkbms=[dkbm],
+            reason="界线核实",
+            company="示范测绘有限公司",
+            assignee=User.objects.get(username="surveyor"),
+            due_on=timezone.localdate() + timedelta(days=10),
+        )
+        feature = {"type": "Feature", "properties": {}, "geometry": json.loads(geometry)}
+        crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4546"}}
+        body = json.dumps({"type": "FeatureCollection", "crs": crs, "features": [feature]}).encode()
+        surveyor = User.objects.get(username="surveyor")
+        upload = survey_upload_run(
+            upload=survey_upload_create(actor=surveyor, task=task, upload=SimpleUploadedFile("r.geojson", body))
+        )
+        survey_submit(actor=surveyor, upload=upload)
+    yield SurveyTask.objects.get(pk=task.pk)
+    with django_db_blocker.unblock():
+        from surveys.models import LineConfirmation, ProposedLine, ProposedParcel, ProposedPoint, SurveyUpload
+
+        SurveyTask.objects.filter(pk=task.pk).update(submitted=None)
+        LineConfirmation.objects.filter(line__upload__task=task).delete()
+        ProposedLine.objects.filter(upload__task=task).delete()
+        ProposedPoint.objects.filter(upload__task=task).delete()
+        ProposedParcel.objects.filter(upload__task=task).delete()
+        SurveyUpload.objects.filter(task=task).delete()
+        SurveyTask.objects.filter(pk=task.pk).delete()
+        OneTimeCode.objects.filter(user=farmer).delete()
+        Notification.objects.filter(recipient__username__in=["farmer", "surveyor"]).delete()
+    settings.MEDIA_ROOT = before
+
+
+def test_the_farmer_confirms_a_boundary_on_a_phone(browser, server, boundary_to_confirm, django_db_blocker):
+    import re
+
+    from accounts.models import User
+    from surveys.models import LineConfirmation
+
+    task = boundary_to_confirm
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto(server + "/accounts/login/")
+    page.fill("input[name=username]", "farmer")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(server + "/notifications/")
+    page.click(f"text=请确认地块界线（指界）：{task.code}")  # the inbox links to the confirmation page
+    page.wait_for_function("document.getElementById('lines-map').dataset.features !== undefined")
+    drawn = int(page.evaluate("document.getElementById('lines-map').dataset.features"))
+    radios = page.locator("#confirm-form input[value=confirmed]")
+    assert drawn >= radios.count() > 0
+    page.click("#code-form button")
+    assert page.locator("#code-sent").is_visible()
+    page.goto(server + "/notifications/")  # no SMS here: the demo's inbox stands in for it
+    code = re.search(r"验证码 (\d{6})", page.inner_text("#notifications")).group(1)
+    page.goto(f"{server}/surveys/{task.code}/confirm/")
+    for i in range(radios.count()):
+        radios.nth(i).check()
+    page.fill("#confirm-form input[name=code]", code)
+    page.click("#confirm-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "已确认" in page.inner_text("#confirm-form")
+    page.close()
+    with django_db_blocker.unblock():
+        household = User.objects.get(username="farmer").offices.get().contractor_code
+        rows = LineConfirmation.objects.filter(line__upload=task.submitted, cbfbm=household)
+        assert rows.exists() and {r.decision for r in rows} == {"confirmed"}
+        assert all(r.decided_by.username == "farmer" and r.decided_at for r in rows)

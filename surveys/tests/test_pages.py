@@ -1,6 +1,7 @@
 """The survey pages: the county assigns on the list, the surveyor uploads on the task page and reads the
 check there, with the old and new boundaries as GeoJSON for the map; others see only their regions."""
 
+import re
 from datetime import timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -8,8 +9,9 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
-from surveys.models import SurveyTask, SurveyUpload
-from surveys.services import survey_upload_run
+from publicity.models import Notification
+from surveys.models import LineConfirmation, SurveyTask, SurveyUpload
+from surveys.services import survey_upload_create, survey_upload_run
 from surveys.tests.test_uploads import _geojson, _plane
 
 
@@ -46,6 +48,8 @@ def test_the_county_assigns_and_the_surveyor_uploads_and_reads_the_check(
 
     surveyor = login("surveyor")
     assert task.code in surveyor.get("/surveys/").content.decode()
+    on_map = surveyor.get("/surveys/tasks.geojson").json()["features"]
+    assert [(f["id"], f["properties"]["task"]) for f in on_map] == [(dkbm, task.code)]
     page = surveyor.get(f"/surveys/{task.code}/").content.decode()
     assert 'id="upload-form"' in page and "EPSG:4546" in page and "EPSG:4525" in page  # the county's plane first
     grown = _plane(dkbm).buffer(1.0, join_style="mitre")
@@ -74,3 +78,39 @@ def test_the_county_assigns_and_the_surveyor_uploads_and_reads_the_check(
     assert login("township2").get(f"/surveys/uploads/{upload.pk}/proposed.geojson").status_code == 404
     assert 'id="upload-form"' not in login("county").get(f"/surveys/{task.code}/").content.decode()
     assert login("farmer").get("/surveys/").status_code == 403
+    assert login("township2").get("/surveys/tasks.geojson").json()["features"] == []
+
+
+def test_the_surveyor_submits_and_the_farmer_confirms_on_the_page(farmer_parcel, login):
+    task, dkbm, _neighbour, household = farmer_parcel
+    upload = survey_upload_run(
+        upload=survey_upload_create(
+            actor=User.objects.get(username="surveyor"),
+            task=task,
+            upload=SimpleUploadedFile("r.geojson", _geojson([_plane(dkbm)])),
+        )
+    )
+    surveyor = login("surveyor")
+    assert 'id="submit-form"' in surveyor.get(f"/surveys/{task.code}/").content.decode()
+    resp = surveyor.post(f"/surveys/{task.code}/", {"action": "submit", "upload": str(upload.pk)})
+    assert resp.status_code == 302
+    task.refresh_from_db()
+    assert task.status == SurveyTask.Status.CONFIRMING
+
+    farmer = login("farmer")
+    page = farmer.get(f"/surveys/{task.code}/confirm/").content.decode()
+    mine = list(LineConfirmation.objects.filter(line__upload=upload, cbfbm=household))
+    assert all(f'name="line-{c.line_id}"' in page for c in mine) and 'id="code-form"' in page
+    assert 'class="card proxy-form"' not in page  # a farmer answers only for their own household
+    farmer.post(f"/surveys/{task.code}/confirm/", {"action": "code"})
+    note = Notification.objects.filter(recipient__username="farmer", body__contains="指界").latest("created_at")
+    code = re.search(r"验证码 (\d{6})", note.body).group(1)
+    form = {f"line-{c.line_id}": "confirmed" for c in mine} | {"action": "confirm", "code": code}
+    assert farmer.post(f"/surveys/{task.code}/confirm/", form).status_code == 302
+    assert {c.decision for c in LineConfirmation.objects.filter(line__upload=upload, cbfbm=household)} == {"confirmed"}
+    lines = farmer.get(f"/surveys/{task.code}/lines.geojson").json()
+    assert len(lines["features"]) == upload.lines.count()
+
+    village = login("village").get(f"/surveys/{task.code}/confirm/").content.decode()
+    assert 'class="card proxy-form"' in village  # the neighbour's lines, for the officer to record
+    assert login("township2").get(f"/surveys/{task.code}/confirm/").status_code == 404

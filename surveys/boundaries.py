@@ -1,0 +1,164 @@
+"""Boundary points 界址点 and lines 界址线 of a survey result, in the county plane.
+
+Points: every vertex of the proposed parcels, one point per position (to the millimetre), so a point
+shared by adjacent parcels is one point. Numbering walks the parcels in order (by code, then by their
+place in the file); each ring clockwise from the vertex nearest its north-west corner; a point keeps the
+first number it gets (J1, J2, …).
+
+Lines: each parcel's ring cut at its points into segments; a segment's neighbour is whatever lies along
+it within 5 cm (a registry parcel outside the task, or another proposed parcel); consecutive segments
+along the same neighbour make one line. The neighbouring right holder (PLDWQLR) is the household holding
+that parcel's current contract (spatial.subjects "parcel_holders"). A line between two proposed parcels
+is made once.
+
+A T-junction (a neighbour's vertex on this parcel's edge, not at one of its vertices) does not yet become
+a point here; the line is cut there only if the survey drew a vertex.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import shapely
+from django.db import connection
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
+
+from spatial.measure import STORAGE_SRID
+from spatial.services import measure_srid_for
+from spatial.subjects import resolve_subjects
+
+from .models import ProposedParcel, SurveyTask, SurveyUpload
+
+NEIGHBOUR_M = 0.05
+
+
+def _projector(source: int, target: int) -> Any:
+    t = Transformer.from_crs(source, target, always_xy=True)
+    return lambda geom: shapely.transform(geom, lambda x, y: t.transform(x, y), interleaved=False)
+
+
+def _key(x: float, y: float) -> tuple[int, int]:
+    return round(x * 1000), round(y * 1000)
+
+
+@dataclass
+class Point:
+    jzdh: str
+    x: float  # easting
+    y: float  # northing
+    parcels: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Line:
+    parcel: int  # ProposedParcel.index
+    points: list[tuple[int, int]]  # keys of the points along it, in order
+    neighbour: tuple[str, Any] | None  # ("registry", dkbm) | ("proposed", index) | None
+
+    def geom(self, points: dict[tuple[int, int], Point]) -> shapely.LineString:
+        return shapely.LineString([(points[k].x, points[k].y) for k in self.points])
+
+
+def _rings_clockwise_from_nw(geom: BaseGeometry) -> list[list[tuple[float, float]]]:
+    rings = []
+    for poly in getattr(geom, "geoms", [geom]):
+        oriented = shapely.geometry.polygon.orient(poly, sign=-1.0)  # exterior clockwise
+        for ring in [oriented.exterior, *oriented.interiors]:
+            coords = list(ring.coords)[:-1]
+            minx, _miny, _maxx, maxy = ring.bounds
+            start = min(range(len(coords)), key=lambda i: (coords[i][0] - minx) ** 2 + (coords[i][1] - maxy) ** 2)
+            rings.append(coords[start:] + coords[:start])
+    return rings
+
+
+def _registry_near(geom_4490: BaseGeometry, exclude: list[str], plane: int) -> list[tuple[str, BaseGeometry]]:
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT dkbm, ST_AsBinary(ST_Transform(geom, {int(plane)})) FROM spatial_parcel "
+            "WHERE valid_to IS NULL AND NOT (dkbm = ANY(%s)) AND ST_DWithin(geom, ST_GeomFromWKB(%s, 4490), 0.00002)",
+            [exclude, shapely.to_wkb(geom_4490)],
+        )
+        return [(code, shapely.from_wkb(bytes(wkb))) for code, wkb in cur.fetchall()]
+
+
+@dataclass
+class Boundaries:
+    points: dict[tuple[int, int], Point]
+    lines: list[Line]
+    holders: dict[str, dict[str, Any]]  # dkbm → {"holder", "cbfbm"}
+    parcel_holder: dict[int, str]  # proposed index → the dkbm whose holder holds it
+
+
+def boundaries_of(upload: SurveyUpload, task: SurveyTask) -> Boundaries:
+    plane = measure_srid_for(task.county_code)
+    to_plane = _projector(STORAGE_SRID, plane)
+    parcels: list[ProposedParcel] = sorted(upload.parcels.all(), key=lambda p: (p.dkbm or "~", p.index))
+    planes = {p.index: to_plane(shapely.from_wkb(bytes(p.geom.wkb))) for p in parcels}
+
+    points: dict[tuple[int, int], Point] = {}
+    rings_of: dict[int, list[list[tuple[int, int]]]] = {}
+    for p in parcels:
+        rings_of[p.index] = []
+        for ring in _rings_clockwise_from_nw(planes[p.index]):
+            keys = []
+            for x, y in ring:
+                k = _key(x, y)
+                if k not in points:
+                    points[k] = Point(f"J{len(points) + 1}", x, y)
+                points[k].parcels.add(p.index)
+                keys.append(k)
+            rings_of[p.index].append(keys)
+
+    union_4490 = shapely.union_all([shapely.from_wkb(bytes(p.geom.wkb)) for p in parcels])
+    registry = _registry_near(union_4490, list(task.dkbms), plane)
+    lines: list[Line] = []
+    seen: set[tuple[frozenset[tuple[int, int]], frozenset[int]]] = set()
+    for p in parcels:
+        others: list[tuple[tuple[str, Any], BaseGeometry]] = [(("registry", c), g.boundary) for c, g in registry]
+        others += [(("proposed", q.index), planes[q.index].boundary) for q in parcels if q.index != p.index]
+        for keys in rings_of[p.index]:
+            segs = []
+            for a, b in zip(keys, keys[1:] + keys[:1], strict=True):
+                mid = shapely.Point((points[a].x + points[b].x) / 2, (points[a].y + points[b].y) / 2)
+                near = next((who for who, edge in others if edge.distance(mid) <= NEIGHBOUR_M), None)
+                segs.append((a, b, near))
+            # start where the neighbour changes, so that a run is not split at the ring's start
+            cut = next((i for i in range(len(segs)) if segs[i][2] != segs[i - 1][2]), 0)
+            segs = segs[cut:] + segs[:cut]
+            run: list[tuple[int, int]] = []
+            for i, (a, b, near) in enumerate(segs):
+                run = run or [a]
+                run.append(b)
+                if i + 1 == len(segs) or segs[i + 1][2] != near:
+                    mark = (
+                        frozenset(run),
+                        frozenset([p.index] + ([near[1]] if near and near[0] == "proposed" else [])),
+                    )
+                    if not (near and near[0] == "proposed" and mark in seen):
+                        seen.add(mark)
+                        lines.append(Line(p.index, run, near))
+                    run = []
+
+    task_codes = [p.dkbm for p in parcels if p.dkbm] + list(task.dkbms)
+    neighbour_codes = [n[1] for n in (ln.neighbour for ln in lines) if n and n[0] == "registry"]
+    holders = resolve_subjects("parcel_holders", sorted(set(task_codes + neighbour_codes)))
+    parcel_holder = {p.index: p.dkbm or _nearest_task_parcel(planes[p.index], task, plane) for p in parcels}
+    return Boundaries(points, lines, holders, parcel_holder)
+
+
+def _nearest_task_parcel(geom: BaseGeometry, task: SurveyTask, plane: int) -> str:
+    """A new parcel (a split, say) belongs to the household of the task parcel it overlaps most."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT dkbm, ST_AsBinary(ST_Transform(geom, {int(plane)})) FROM spatial_parcel "
+            "WHERE valid_to IS NULL AND dkbm = ANY(%s)",
+            [list(task.dkbms)],
+        )
+        rows = [(code, shapely.from_wkb(bytes(wkb))) for code, wkb in cur.fetchall()]
+    best = max(rows, key=lambda r: r[1].intersection(geom).area, default=None)
+    return best[0] if best and best[1].intersects(geom) else ""
+
+
+def length_m(line: Line, points: dict[tuple[int, int], Point]) -> Decimal:
+    return Decimal(str(round(line.geom(points).length, 2)))
