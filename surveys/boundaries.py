@@ -11,8 +11,8 @@ along the same neighbour make one line. The neighbouring right holder (PLDWQLR) 
 that parcel's current contract (spatial.subjects "parcel_holders"). A line between two proposed parcels
 is made once.
 
-A T-junction (a neighbour's vertex on this parcel's edge, not at one of its vertices) does not yet become
-a point here; the line is cut there only if the survey drew a vertex.
+A T-junction (a neighbour's vertex on this parcel's edge, not at one of its own vertices) becomes a
+point too (`with_junctions`), so that the line to one neighbour ends where the next one begins.
 """
 
 from dataclasses import dataclass, field
@@ -72,6 +72,36 @@ def _rings_clockwise_from_nw(geom: BaseGeometry) -> list[list[tuple[float, float
     return rings
 
 
+def with_junctions(geom: BaseGeometry, others: list[BaseGeometry], tolerance: float = NEIGHBOUR_M) -> BaseGeometry:
+    """`geom` with the other parcels' vertices that lie on its edges (within `tolerance`, not at its own
+    vertices) put into its rings, each snapped onto the edge: where a neighbour's boundary meets this one
+    (a T-junction) becomes a boundary point, and a line can end there. The shape does not change."""
+    if not others:
+        return geom
+    candidates = shapely.points(shapely.get_coordinates(shapely.GeometryCollection(list(others))))
+    polys = []
+    for poly in getattr(geom, "geoms", [geom]):
+        rings = []
+        for ring in [poly.exterior, *poly.interiors]:
+            coords = list(ring.coords)[:-1]
+            out: list[tuple[float, float]] = []
+            for a, b in zip(coords, coords[1:] + coords[:1], strict=True):
+                out.append(a)
+                edge = shapely.LineString([a, b])
+                near = candidates[shapely.distance(candidates, edge) <= tolerance]
+                ends = shapely.points([a, b])
+                inner = [
+                    c
+                    for c in near
+                    if shapely.distance(c, ends[0]) > tolerance and shapely.distance(c, ends[1]) > tolerance
+                ]
+                for at in sorted({round(edge.project(c), 4) for c in inner}):
+                    out.append(edge.interpolate(at).coords[0])
+            rings.append(out)
+        polys.append(shapely.Polygon(rings[0], rings[1:]))
+    return shapely.MultiPolygon(polys)
+
+
 def _registry_near(geom_4490: BaseGeometry, exclude: list[str], plane: int) -> list[tuple[str, BaseGeometry]]:
     with connection.cursor() as cur:
         cur.execute(
@@ -96,6 +126,15 @@ def boundaries_of(upload: SurveyUpload, task: SurveyTask) -> Boundaries:
     parcels: list[ProposedParcel] = sorted(upload.parcels.all(), key=lambda p: (p.dkbm or "~", p.index))
     planes = {p.index: to_plane(shapely.from_wkb(bytes(p.geom.wkb))) for p in parcels}
 
+    union_4490 = shapely.union_all([shapely.from_wkb(bytes(p.geom.wkb)) for p in parcels])
+    registry = _registry_near(union_4490, list(task.dkbms), plane)
+    planes = {
+        p.index: with_junctions(
+            planes[p.index], [g for _, g in registry] + [planes[q.index] for q in parcels if q.index != p.index]
+        )
+        for p in parcels
+    }
+
     points: dict[tuple[int, int], Point] = {}
     rings_of: dict[int, list[list[tuple[int, int]]]] = {}
     for p in parcels:
@@ -110,8 +149,6 @@ def boundaries_of(upload: SurveyUpload, task: SurveyTask) -> Boundaries:
                 keys.append(k)
             rings_of[p.index].append(keys)
 
-    union_4490 = shapely.union_all([shapely.from_wkb(bytes(p.geom.wkb)) for p in parcels])
-    registry = _registry_near(union_4490, list(task.dkbms), plane)
     lines: list[Line] = []
     seen: set[tuple[frozenset[tuple[int, int]], frozenset[int]]] = set()
     for p in parcels:

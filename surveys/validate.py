@@ -148,8 +148,50 @@ def validate_parcels(
         "counts": {kind: len(parsed.of_kind(kind)) for kind in ("polygon", "point", "line", "text")},
         "problems": [p.__dict__ for p in parsed.problems] + dropped,
         "unmatched_task_parcels": sorted(set(task_dkbms) - matched),
+        "overlay": _overlay(parsed, inside, task, _projector(parsed.srid, STORAGE_SRID), to_storage),
     }
     return checked, report
+
+
+MAX_OVERLAY_FEATURES = 2000
+
+
+def _overlay(
+    parsed: Parsed,
+    inside: list[tuple[Checked, BaseGeometry, str]],
+    task: dict[str, tuple[Decimal, BaseGeometry]],
+    source_to_storage: Callable[[BaseGeometry], BaseGeometry],
+    plane_to_storage: Callable[[BaseGeometry], BaseGeometry],
+) -> dict[str, Any]:
+    """What the preview map draws besides the parcels, in CGCS2000 lon/lat: the differences from the
+    registry (ground added to and taken from each task parcel, over 0.01 m²) and the file's reference
+    features (GPS tracks and waypoints, points, lines, texts), at most MAX_OVERLAY_FEATURES."""
+    features: list[dict[str, Any]] = []
+    for c, geom, _code in inside:
+        if not c.dkbm:
+            continue
+        old = task[c.dkbm][1]
+        for kind, part in (("added", geom.difference(old)), ("removed", old.difference(geom))):
+            if part.area >= MIN_OVERLAP_M2:
+                features.append(
+                    {
+                        "type": "Feature",
+                        "geometry": shapely.geometry.mapping(plane_to_storage(part)),
+                        "properties": {"status": kind, "label": f"{'+' if kind == 'added' else '−'}{part.area:.2f} m²"},
+                    }
+                )
+    for f in parsed.features:
+        if f.kind == "polygon" or len(features) >= MAX_OVERLAY_FEATURES:
+            continue
+        label = str(f.props.get("jzdh") or f.props.get("text") or f.props.get("name") or "")
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(source_to_storage(f.geom)),
+                "properties": {"status": f.kind, "label": label[:40]},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
 
 
 def _match(c: Checked, code: str, geom: BaseGeometry, task: dict[str, tuple[Decimal, BaseGeometry]]) -> None:

@@ -43,6 +43,16 @@ STATUS_STYLE = {
 }
 
 
+# the differences from the registry, and the file's reference features
+OVERLAY_STYLE = {
+    "added": {"color": "#c62828", "fillColor": "#e53935"},
+    "removed": {"color": "#1565c0", "fillColor": "#90caf9", "dashArray": "2 3"},
+    "line": {"color": "#6a1b9a", "weight": 2},
+    "point": {"color": "#212121", "fillColor": "#ffffff", "fillOpacity": 1},
+    "text": {"color": "#9e9e9e"},
+}
+
+
 def _user(request: HttpRequest) -> User:
     return cast(User, request.user)
 
@@ -169,6 +179,14 @@ def task_page(request: HttpRequest, code: str) -> HttpResponse:
                 "url": f"/surveys/uploads/{latest.pk}/proposed.geojson",
                 "style": {"weight": 3, "fillOpacity": 0.35, "dashArray": "6 4"},
                 "byStatus": STATUS_STYLE,
+            }
+        )
+        layers.append(
+            {
+                "url": f"/surveys/uploads/{latest.pk}/overlay.geojson",
+                "style": {"weight": 1, "color": "#616161", "fillOpacity": 0.6},
+                "byStatus": OVERLAY_STYLE,
+                "label": False,
             }
         )
     return render(
@@ -402,3 +420,11 @@ def tasks_geojson(request: HttpRequest) -> HttpResponse:
             for p in rows
         ]
     )
+
+
+@require_safe
+@login_required
+def overlay_geojson(request: HttpRequest, upload_id: str) -> HttpResponse:
+    """The upload's differences from the registry and its reference features (made by surveys.validate)."""
+    upload = _upload(request, upload_id)
+    return _collection(upload.report.get("overlay", {}).get("features", []))

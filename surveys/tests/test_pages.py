@@ -72,6 +72,8 @@ def test_the_county_assigns_and_the_surveyor_uploads_and_reads_the_check(
     new = surveyor.get(f"/surveys/uploads/{upload.pk}/proposed.geojson").json()
     assert [f["id"] for f in old["features"]] == [dkbm]
     assert [(f["properties"]["dkbm"], f["properties"]["status"]) for f in new["features"]] == [(dkbm, "error")]
+    overlay = surveyor.get(f"/surveys/uploads/{upload.pk}/overlay.geojson").json()
+    assert [f["properties"]["status"] for f in overlay["features"]] == ["added"]  # the metre grown all round
 
     assert login("township").get(f"/surveys/{task.code}/").status_code == 200  # 永福镇 holds the parcel
     assert login("township2").get(f"/surveys/{task.code}/").status_code == 404

@@ -111,6 +111,9 @@ def test_a_parcel_pushed_into_its_neighbour_is_an_overlap_naming_the_neighbour(t
     overlaps = [m for m in proposed.messages if m["code"] == "overlap"]
     named = {n for n in _neighbours(dkbm) if any(n in m["zh"] for m in overlaps)}
     assert named and named == set(_neighbours(dkbm)) - {dkbm}  # every neighbour, each by its code
+    added = [f for f in upload.report["overlay"]["features"] if f["properties"]["status"] == "added"]
+    ring = _plane(dkbm)
+    assert len(added) == 1 and added[0]["properties"]["label"] == f"+{grown.area - ring.area:.2f} m²"
 
 
 def test_a_parcel_pulled_back_from_its_neighbours_leaves_gaps(task):
@@ -202,6 +205,7 @@ def test_gpx_tracks_are_reference_only(task):
     upload = _upload(task, "track.gpx", (SAMPLES / "survey/gpx/ezdxf_track1.gpx").read_bytes())
     assert upload.status == SurveyUpload.Status.DONE and not upload.parcels.exists()
     assert upload.report["counts"]["line"] == 1 and upload.srid == 4490
+    assert [f["properties"]["status"] for f in upload.report["overlay"]["features"]] == ["line"]  # drawn on the map
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:

@@ -38,11 +38,12 @@
             const extra = spec.byStatus && f.properties.status ? spec.byStatus[f.properties.status] : {};
             return Object.assign({}, spec.style || RED, extra);
           },
+          pointToLayer: function (f, latlng) { return L.circleMarker(latlng, {radius: 4}); },
           onEachFeature: function (f, l) {
             // labels stay on when there is room for them; otherwise they show on touch or hover
             const room = fc.features.length <= 12 && el.clientWidth >= 600 && spec.label !== false;
             const text = f.properties.label || ((f.properties.dkbm || "").slice(-5) + " " + (f.properties.dkmc || ""));
-            l.bindTooltip(text, {permanent: room});
+            if (text.trim()) l.bindTooltip(text, {permanent: room});
           }
         }).addTo(map);
         if (fc.features.length) { bounds = bounds ? bounds.extend(layer.getBounds()) : layer.getBounds(); }
