@@ -160,6 +160,7 @@ class LineConfirmation(models.Model):
     class Party(models.TextChoices):
         CONTRACTOR = "contractor", "本地块承包方"
         NEIGHBOUR = "neighbour", "毗邻权利人"
+        COLLECTIVE = "collective", "集体（发包方）"  # a road, ditch or land no household holds
 
     class Decision(models.TextChoices):
         PENDING = "pending", "待确认"
@@ -170,7 +171,7 @@ class LineConfirmation(models.Model):
         ProposedLine, on_delete=models.CASCADE, related_name="confirmations", verbose_name="界址线"
     )
     party = models.CharField(max_length=10, choices=Party.choices, verbose_name="指界方")
-    cbfbm = models.CharField(max_length=18, db_index=True, verbose_name="承包方编码")
+    cbfbm = models.CharField(max_length=18, db_index=True, verbose_name="承包方编码（集体：发包方编码）")
     decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING, verbose_name="意见")
     comment = models.CharField(max_length=500, blank=True, verbose_name="说明")
     decided_by = models.ForeignKey(

@@ -25,10 +25,10 @@ from accounts.selectors import household_codes
 from audit import services as audit
 from publicity.models import NoticeKind
 from publicity.notices import notice_create, notice_post
-from publicity.notify import notify_users
+from publicity.notify import notify_users, officers_of
 from spatial.codes import validate_dkbm
 from spatial.errors import DomainError, PermissionDeniedError
-from spatial.models import Parcel
+from spatial.models import Issuer, Parcel
 from spatial.permissions import ensure
 from spatial.progress import ProgressJob, check_image, store_upload
 from spatial.services import measure_srid_for
@@ -285,6 +285,8 @@ def survey_submit(*, actor: User, upload: SurveyUpload) -> SurveyTask:
         )
     by_index = {p.index: p for p in upload.parcels.all()}
     households: set[str] = set()
+    collectives: set[str] = set()
+    issuers = dict(Issuer.objects.filter(fbfbm__startswith=task.county_code).values_list("fbfbm", "name"))
     for n, line in enumerate(b.lines):
         own = b.holders.get(b.parcel_holder.get(line.parcel, ""), {})
         neighbour_dkbm, neighbour = "", {}
@@ -295,6 +297,10 @@ def survey_submit(*, actor: User, upload: SurveyUpload) -> SurveyTask:
             other = by_index[line.neighbour[1]]
             neighbour_dkbm = other.dkbm
             neighbour = b.holders.get(b.parcel_holder.get(other.index, ""), {})
+        collective = ""
+        if not neighbour.get("cbfbm"):  # a road, a ditch, collective land: the issuer speaks for it
+            collective = (neighbour_dkbm or b.parcel_holder.get(line.parcel) or task.dkbms[0])[:14]
+            neighbour = {"holder": issuers.get(collective, collective)}
         coords = [to_storage.transform(b.points[k].x, b.points[k].y) for k in line.points]
         row = ProposedLine.objects.create(
             upload=upload,
@@ -313,10 +319,14 @@ def survey_submit(*, actor: User, upload: SurveyUpload) -> SurveyTask:
         parties = [(LineConfirmation.Party.CONTRACTOR, row.contractor_cbfbm)]
         if row.neighbour_cbfbm and row.neighbour_cbfbm != row.contractor_cbfbm:
             parties.append((LineConfirmation.Party.NEIGHBOUR, row.neighbour_cbfbm))
+        if collective:
+            parties.append((LineConfirmation.Party.COLLECTIVE, collective))
+            collectives.add(collective)
         for party, cbfbm in parties:
             if cbfbm:
                 LineConfirmation.objects.create(line=row, party=party, cbfbm=cbfbm)
-                households.add(cbfbm)
+                if party != LineConfirmation.Party.COLLECTIVE:
+                    households.add(cbfbm)
     task.submitted, task.status = upload, SurveyTask.Status.CONFIRMING
     task.save(update_fields=["submitted", "status"])
     audit.record(
@@ -333,7 +343,7 @@ def survey_submit(*, actor: User, upload: SurveyUpload) -> SurveyTask:
         )
     ]
     notify_users(
-        farmers,
+        farmers + officers_of(sorted(collectives)),
         title=f"请确认地块界线（指界）：{task.code}",
         body=f"测绘任务 {task.code} 的界线需要您确认或提出异议。",
         url=f"/surveys/{task.code}/confirm/",
@@ -376,10 +386,11 @@ def _decide(
     return done
 
 
-def _pending_for(task: SurveyTask, households: list[str]) -> list[LineConfirmation]:
+def _pending_for(task: SurveyTask, codes: list[str]) -> list[LineConfirmation]:
+    """The unanswered confirmations of these households (or, by its code, the collective)."""
     return list(
         LineConfirmation.objects.select_for_update()
-        .filter(line__upload=task.submitted, cbfbm__in=households, decision=LineConfirmation.Decision.PENDING)
+        .filter(line__upload=task.submitted, cbfbm__in=codes, decision=LineConfirmation.Decision.PENDING)
         .select_related("line")
     )
 
@@ -423,7 +434,7 @@ def boundary_confirm_for(
     task = SurveyTask.objects.select_for_update().get(pk=task.pk)
     if task.status != SurveyTask.Status.CONFIRMING:
         raise SurveyError("任务不在指界阶段", "the task is not awaiting confirmation", code="task_closed")
-    rows = _pending_for(task, [cbfbm])
+    rows = [r for r in _pending_for(task, [cbfbm]) if r.party != LineConfirmation.Party.COLLECTIVE]
     if not rows:
         raise SurveyError("该承包方没有待确认的界线", "no line waits for this household")
     done = _decide(
@@ -435,6 +446,24 @@ def boundary_confirm_for(
         proxy_reason=reason.strip()[:200],
         proxy_scan=scan,
     )
+    _settle(task)
+    return done
+
+
+@transaction.atomic
+def boundary_confirm_collective(
+    *, actor: User, task: SurveyTask, fbfbm: str, decisions: dict[int, tuple[str, str]]
+) -> int:
+    """The collective's officer (village committee or group) answers for the lines along land no household
+    holds: roads, ditches, the collective's own land."""
+    ensure(actor, "boundaries.proxy", fbfbm)
+    task = SurveyTask.objects.select_for_update().get(pk=task.pk)
+    if task.status != SurveyTask.Status.CONFIRMING:
+        raise SurveyError("任务不在指界阶段", "the task is not awaiting confirmation", code="task_closed")
+    rows = [r for r in _pending_for(task, [fbfbm]) if r.party == LineConfirmation.Party.COLLECTIVE]
+    if not rows:
+        raise SurveyError("没有待集体确认的界线", "no line waits for the collective")
+    done = _decide(actor=actor, task=task, rows=rows, decisions=decisions)
     _settle(task)
     return done
 

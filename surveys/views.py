@@ -27,6 +27,7 @@ from .formats import GEOGRAPHIC, GK3_CM, GK3_ZONE, srid_label
 from .models import LineConfirmation, ProposedLine, SurveyTask, SurveyUpload
 from .services import (
     boundary_confirm,
+    boundary_confirm_collective,
     boundary_confirm_for,
     confirm_purpose,
     survey_publicise,
@@ -326,6 +327,11 @@ def confirm_page(request: HttpRequest, code: str) -> HttpResponse:
             if action == "code":
                 otp_issue(user=user, purpose=confirm_purpose(task))
                 sent = True
+            elif action == "collective":
+                fbfbm = request.POST.get("fbfbm", "")
+                ids = [c.line_id for c in pending.filter(cbfbm=fbfbm, party=LineConfirmation.Party.COLLECTIVE)]
+                boundary_confirm_collective(actor=user, task=task, fbfbm=fbfbm, decisions=_decisions(request.POST, ids))
+                return redirect("survey-confirm", code=task.code)
             elif action == "proxy":
                 household = request.POST.get("cbfbm", "")
                 ids = [c.line_id for c in pending.filter(cbfbm=household)]
@@ -358,7 +364,18 @@ def confirm_page(request: HttpRequest, code: str) -> HttpResponse:
             "task": task,
             "mine": [c for c in all_rows if c.cbfbm in mine],
             "others": [c for c in all_rows if c.cbfbm not in mine] if proxy else [],
-            "proxy_households": sorted({c.cbfbm for c in pending if c.cbfbm not in mine}) if proxy else [],
+            "proxy_households": sorted(
+                {c.cbfbm for c in pending if c.cbfbm not in mine and c.party != LineConfirmation.Party.COLLECTIVE}
+            )
+            if proxy
+            else [],
+            "collective_codes": sorted(
+                {
+                    c.cbfbm
+                    for c in pending
+                    if c.party == LineConfirmation.Party.COLLECTIVE and can(user, "boundaries.proxy", c.cbfbm)
+                }
+            ),
             "my_pending": any(c.decision == "pending" for c in all_rows if c.cbfbm in mine),
             "error": error,
             "sent": sent,

@@ -19,6 +19,7 @@ from surveys.models import LineConfirmation, ProposedLine, SurveyTask
 from surveys.services import (
     SurveyError,
     boundary_confirm,
+    boundary_confirm_collective,
     boundary_confirm_for,
     confirm_purpose,
     survey_submit,
@@ -34,6 +35,18 @@ def _holder(dkbm: str) -> str:
             [dkbm],
         )
         return cur.fetchone()[0]
+
+
+def _collective_answers(task: SurveyTask, dkbm: str, decision: str = "confirmed") -> None:
+    """The group's officer answers for the lines along roads and collective land."""
+    rows = LineConfirmation.objects.filter(line__upload=task.submitted, party="collective")
+    if rows.exists():
+        boundary_confirm_collective(
+            actor=User.objects.get(username="village"),
+            task=task,
+            fbfbm=dkbm[:14],
+            decisions={c.line_id: (decision, "") for c in rows},
+        )
 
 
 def _submitted(task: SurveyTask, polygons: list[shapely.Polygon]) -> SurveyTask:
@@ -58,6 +71,12 @@ def test_points_are_numbered_clockwise_from_the_north_west_and_lines_name_the_ne
     assert to_neighbour and all(ln.pldwqlr and ln.neighbour_cbfbm == _holder(neighbour) for ln in to_neighbour)
     parties = {(c.party, c.cbfbm) for c in LineConfirmation.objects.filter(line__in=to_neighbour)}
     assert parties == {("contractor", household), ("neighbour", _holder(neighbour))}
+    open_sides = [ln for ln in lines if not ln.neighbour_cbfbm]  # roads, ditches: the group speaks for them
+    assert all(
+        {(c.party, c.cbfbm) for c in ln.confirmations.all()} == {("contractor", household), ("collective", dkbm[:14])}
+        and ln.pldwqlr
+        for ln in open_sides
+    )
     farmer = User.objects.get(username="farmer")
     assert Notification.objects.filter(recipient=farmer, title__contains=task.code).exists()
 
@@ -99,6 +118,9 @@ def test_the_household_confirms_with_a_code_and_the_village_for_the_neighbour(fa
     task.refresh_from_db()
     assert task.status == SurveyTask.Status.CONFIRMING  # the neighbour has not answered
 
+    _collective_answers(task, dkbm)
+    task.refresh_from_db()
+    assert task.status == SurveyTask.Status.CONFIRMING
     theirs = LineConfirmation.objects.filter(line__upload=task.submitted, cbfbm=_holder(neighbour))
     answer = {c.line_id: ("confirmed", "") for c in theirs}
     with pytest.raises(PermissionDeniedError):
@@ -127,7 +149,8 @@ def test_the_household_confirms_with_a_code_and_the_village_for_the_neighbour(fa
     task.refresh_from_db()
     assert task.status == SurveyTask.Status.CONFIRMED
     assert set(ProposedLine.objects.filter(upload=task.submitted).values_list("jxxz", flat=True)) == {"600001"}
-    assert AuditEvent.objects.filter(action="boundary.confirmed").count() == mine.count() + theirs.count()
+    collective = LineConfirmation.objects.filter(line__upload=task.submitted, party="collective").count()
+    assert AuditEvent.objects.filter(action="boundary.confirmed").count() == mine.count() + theirs.count() + collective
 
 
 def test_a_disputed_line_returns_the_task_to_the_surveyor(farmer_parcel):
@@ -142,6 +165,7 @@ def test_a_disputed_line_returns_the_task_to_the_surveyor(farmer_parcel):
     decisions = {c.line_id: ("confirmed", "") for c in mine}
     decisions[mine[0].line_id] = ("disputed", "田埂往东偏了半米")
     boundary_confirm(actor=farmer, task=task, decisions=decisions, code=code)
+    _collective_answers(task, dkbm)
     theirs = LineConfirmation.objects.filter(line__upload=task.submitted, cbfbm=_holder(neighbour))
     boundary_confirm_for(
         actor=User.objects.get(username="village"),
@@ -167,6 +191,11 @@ def test_someone_outside_the_boundary_cannot_confirm_it(farmer_parcel, demo):
     village = User.objects.get(username="village")  # an officer is no household
     with pytest.raises(PermissionDeniedError):
         boundary_confirm(actor=village, task=task, decisions={}, code="000000")
+    with pytest.raises(PermissionDeniedError):  # another township's officer does not speak for this group
+        boundary_confirm_collective(
+            actor=User.objects.get(username="township2"), task=task, fbfbm=dkbm[:14], decisions={}
+        )
+    assert not LineConfirmation.objects.filter(line__upload=task.submitted).exclude(decision="pending").exists()
 
 
 def test_the_confirmed_result_is_publicised_and_accepted_when_the_notice_ends(farmer_parcel, monkeypatch):
@@ -194,6 +223,7 @@ def test_the_confirmed_result_is_publicised_and_accepted_when_the_notice_ends(fa
             reason="现场指界，签字表已收",
             signed_form=_jpeg(),
         )
+    _collective_answers(task, dkbm)
     task.refresh_from_db()
     assert task.status == SurveyTask.Status.CONFIRMED
     monkeypatch.setattr("publicity.notices.date", _Today(date(2025, 9, 26)))

@@ -115,4 +115,5 @@ def test_the_surveyor_submits_and_the_farmer_confirms_on_the_page(farmer_parcel,
 
     village = login("village").get(f"/surveys/{task.code}/confirm/").content.decode()
     assert 'class="card proxy-form"' in village  # the neighbour's lines, for the officer to record
+    assert 'class="card collective-form"' in village  # and the lines along roads and collective land
     assert login("township2").get(f"/surveys/{task.code}/confirm/").status_code == 404
