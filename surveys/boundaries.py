@@ -21,7 +21,6 @@ from typing import Any
 
 import shapely
 from django.db import connection
-from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from spatial.measure import STORAGE_SRID
@@ -29,13 +28,9 @@ from spatial.services import measure_srid_for
 from spatial.subjects import resolve_subjects
 
 from .models import ProposedParcel, SurveyTask, SurveyUpload
+from .validate import projector
 
 NEIGHBOUR_M = 0.05
-
-
-def _projector(source: int, target: int) -> Any:
-    t = Transformer.from_crs(source, target, always_xy=True)
-    return lambda geom: shapely.transform(geom, lambda x, y: t.transform(x, y), interleaved=False)
 
 
 def _key(x: float, y: float) -> tuple[int, int]:
@@ -122,7 +117,7 @@ class Boundaries:
 
 def boundaries_of(upload: SurveyUpload, task: SurveyTask) -> Boundaries:
     plane = measure_srid_for(task.county_code)
-    to_plane = _projector(STORAGE_SRID, plane)
+    to_plane = projector(STORAGE_SRID, plane)
     parcels: list[ProposedParcel] = sorted(upload.parcels.all(), key=lambda p: (p.dkbm or "~", p.index))
     planes = {p.index: to_plane(shapely.from_wkb(bytes(p.geom.wkb))) for p in parcels}
 

@@ -146,7 +146,11 @@ def survey_upload_create(*, actor: User, task: SurveyTask, upload: Any, srid: in
     if upload.size and upload.size > MAX_UPLOAD_BYTES:
         raise SurveyFileError("文件超过 200 MB", "the file is larger than 200 MB", field="file")
     path = store_upload(upload, "survey-uploads", Path(name).suffix.lower())
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    sha = hashlib.sha256()
+    with open(path, "rb") as stored:
+        for chunk in iter(lambda: stored.read(1 << 20), b""):
+            sha.update(chunk)
+    digest = sha.hexdigest()
     job = SurveyUpload.objects.create(
         task=task, uploaded_by=actor, file_name=name, file_path=str(path), sha256=digest, srid_chosen=srid
     )

@@ -57,7 +57,8 @@ class Checked:
         return "error" if "error" in levels else "warning" if "warning" in levels else "ok"
 
 
-def _projector(source: int, target: int) -> Callable[[BaseGeometry], BaseGeometry]:
+def projector(source: int, target: int) -> Callable[[BaseGeometry], BaseGeometry]:
+    """A function projecting a shapely geometry from one CRS to another (x = easting or longitude)."""
     t = Transformer.from_crs(source, target, always_xy=True)
     return lambda geom: shapely.transform(geom, lambda x, y: t.transform(x, y), interleaved=False)
 
@@ -90,10 +91,10 @@ def validate_parcels(
     parsed: Parsed, *, county_code: str, task_dkbms: list[str]
 ) -> tuple[list[Checked], dict[str, Any]]:
     plane = measure_srid_for(county_code)
-    to_plane = _projector(parsed.srid, plane)
-    to_storage = _projector(plane, STORAGE_SRID)
+    to_plane = projector(parsed.srid, plane)
+    to_storage = projector(plane, STORAGE_SRID)
     outline_row = Region.objects.filter(code=county_code).values_list("outline", flat=True).first()
-    county = _projector(STORAGE_SRID, plane)(shapely.from_wkb(bytes(outline_row.wkb))) if outline_row else None
+    county = projector(STORAGE_SRID, plane)(shapely.from_wkb(bytes(outline_row.wkb))) if outline_row else None
     task = {code: (scmj, geom) for code, scmj, geom in _registry("dkbm = ANY(%s)", [task_dkbms], plane)}
 
     checked: list[Checked] = []
@@ -148,7 +149,7 @@ def validate_parcels(
         "counts": {kind: len(parsed.of_kind(kind)) for kind in ("polygon", "point", "line", "text")},
         "problems": [p.__dict__ for p in parsed.problems] + dropped,
         "unmatched_task_parcels": sorted(set(task_dkbms) - matched),
-        "overlay": _overlay(parsed, inside, task, _projector(parsed.srid, STORAGE_SRID), to_storage),
+        "overlay": _overlay(parsed, inside, task, projector(parsed.srid, STORAGE_SRID), to_storage),
     }
     return checked, report
 
@@ -273,7 +274,7 @@ def _against_registry(
 def _among_themselves(checked: list[Checked], plane: int) -> None:
     if len(checked) < 2:
         return
-    to_plane = _projector(STORAGE_SRID, plane)
+    to_plane = projector(STORAGE_SRID, plane)
     planes = [to_plane(c.geom_4490) for c in checked]
     tree = shapely.STRtree(planes)
     for i, j in zip(*tree.query(planes, predicate="intersects"), strict=True):
