@@ -24,7 +24,7 @@ from spatial.errors import DomainError, PermissionDeniedError
 from surveys.models import ProposedParcel, SurveyTask, SurveyUpload
 from surveys.services import SurveyError, survey_task_create, survey_upload_create, survey_upload_run, tasks_visible
 
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+SAMPLES = Path(__file__).resolve().parent / "fixtures"  # copies of shared/data, with their SOURCES note
 PLANE = 4546
 ZONE_37 = 37_000_000
 
@@ -188,21 +188,21 @@ def test_a_dxf_gives_parcels_points_and_numbers_and_refuses_3d_entities(task, tm
 def test_the_shared_sample_dxfs_are_read_feature_by_feature(task):
     """Real files: 30 POLYLINE variants and a 3D face; a Leica Disto export; a DXF georeferenced in British
     National Grid, refused for its CRS."""
-    poly = _upload(task, "POLI-ALL210_12.DXF", (SAMPLES / "survey/dxf/POLI-ALL210_12.DXF").read_bytes(), srid=PLANE)
+    poly = _upload(task, "POLI-ALL210_12.DXF", (SAMPLES / "dxf/POLI-ALL210_12.DXF").read_bytes(), srid=PLANE)
     assert poly.status == SurveyUpload.Status.DONE and poly.report["counts"]["polygon"] == 14
     errors = [p["zh"] for p in poly.report["problems"] if p["level"] == "error"]
     assert sum("三维面" in e for e in errors) == 1 and sum("没有面积" in e for e in errors) == 2  # two 2-point rings
     assert poly.parcels.count() == 12
     assert set(_messages(poly)) == {"outside_county"}  # drawn near 0,0: not in Yongfu
-    leica = _upload(task, "disto.dxf", (SAMPLES / "survey/dxf/Leica_Disto_S910.dxf").read_bytes(), srid=PLANE)
+    leica = _upload(task, "disto.dxf", (SAMPLES / "dxf/Leica_Disto_S910.dxf").read_bytes(), srid=PLANE)
     assert leica.report["counts"] == {"polygon": 0, "point": 11, "line": 10, "text": 11}
-    london = (SAMPLES / "survey/dxf/houses_of_parliament_georeferenced.dxf").read_bytes()
+    london = (SAMPLES / "dxf/houses_of_parliament_georeferenced.dxf").read_bytes()
     refused = _upload(task, "london.dxf", london, srid=PLANE)
     assert refused.status == SurveyUpload.Status.REJECTED and "EPSG:27700" in refused.message
 
 
 def test_gpx_tracks_are_reference_only(task):
-    upload = _upload(task, "track.gpx", (SAMPLES / "survey/gpx/ezdxf_track1.gpx").read_bytes())
+    upload = _upload(task, "track.gpx", (SAMPLES / "gpx/ezdxf_track1.gpx").read_bytes())
     assert upload.status == SurveyUpload.Status.DONE and not upload.parcels.exists()
     assert upload.report["counts"]["line"] == 1 and upload.srid == 4490
     assert [f["properties"]["status"] for f in upload.report["overlay"]["features"]] == ["line"]  # drawn on the map
@@ -217,7 +217,7 @@ def _zip(entries: dict[str, bytes]) -> bytes:
 
 
 def test_bad_files_are_refused_with_their_reason_and_write_nothing(task):
-    shp = SAMPLES / "parcels/dk_marker_2026"
+    shp = SAMPLES / "dk_marker_2026"
     danish = _zip(
         {f"Marker_2026{ext}": (shp / f"Marker_2026{ext}").read_bytes() for ext in (".shp", ".shx", ".dbf", ".prj")}
     )
