@@ -36,6 +36,9 @@ PERMISSIONS: dict[str, set[str]] = {
     "surveys.assign": {Role.COUNTY_AGRICULTURE},
     "surveys.upload": {Role.SURVEYOR},
     "boundaries.proxy": {Role.VILLAGE, Role.GROUP_ISSUER},
+    "applications.issuer_review": {Role.VILLAGE, Role.GROUP_ISSUER},
+    "applications.township_review": {Role.TOWNSHIP},
+    "applications.county_review": {Role.COUNTY_AGRICULTURE},
     "surveys.view": {
         Role.COUNTY_AGRICULTURE,
         Role.COUNTY_NATURAL_RESOURCES,

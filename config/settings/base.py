@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tiles",
     "publicity",
     "surveys",
+    "approvals",
     "frontend_map",
 ]
 

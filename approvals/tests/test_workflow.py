@@ -1,0 +1,143 @@
+"""The review workflow through its services: the no-survey path level by level, returns and rejections
+with reasons, a survey-type change stopped until its survey, each level's region and turn, two officers
+deciding at once, and the transition table itself."""
+
+import pytest
+
+from accounts.models import User
+from approvals.models import Application, State, Step, transition_table
+from approvals.services import (
+    ApprovalError,
+    ConflictError,
+    application_create,
+    application_decide,
+    application_submit,
+    application_withdraw,
+    inbox,
+)
+from audit.models import AuditEvent
+from publicity.models import Notification
+from spatial.errors import PermissionDeniedError
+
+
+def _u(name: str) -> User:
+    return User.objects.get(username=name)
+
+
+@pytest.fixture
+def member_change(demo):
+    farmer = _u("farmer")
+    household = farmer.offices.get().contractor_code
+    app = application_create(
+        actor=farmer,
+        business="1031",
+        cbfbm=household,
+        summary="女儿出嫁迁出，申请减少家庭成员",
+        change_data={"members_removed": ["钟群霞"]},
+    )
+    return application_submit(actor=farmer, application=app)
+
+
+def test_a_member_change_goes_through_every_level_to_approval(member_change):
+    app = member_change
+    assert app.state == State.ISSUER_REVIEW and app.step_due is not None
+    assert Notification.objects.filter(recipient=_u("village"), title__contains=app.code).exists()
+    assert list(inbox(_u("village"))) == [app] and list(inbox(_u("township"))) == []
+    app = application_decide(actor=_u("village"), application=app, decision="approve", expected=State.ISSUER_REVIEW)
+    assert app.state == State.TOWNSHIP_REVIEW and list(inbox(_u("township"))) == [app]
+    app = application_decide(actor=_u("township"), application=app, decision="approve", comment="材料齐全")
+    assert app.state == State.COUNTY_REVIEW
+    app = application_decide(actor=_u("county"), application=app, decision="approve")
+    assert app.state == State.APPROVED and app.step_due is None
+    steps = list(Step.objects.filter(application=app).values_list("action", "from_state", "to_state"))
+    assert steps == [
+        ("created", "draft", "draft"),
+        ("submitted", "draft", "issuer_review"),
+        ("approved", "issuer_review", "township_review"),
+        ("approved", "township_review", "county_review"),
+        ("approved", "county_review", "approved"),
+    ]
+    assert AuditEvent.objects.filter(action="application.approved", subject_id=str(app.pk)).count() == 3
+    assert Notification.objects.filter(recipient=_u("farmer"), title__contains="已批准").exists()
+
+
+def test_a_return_needs_reasons_and_the_household_resubmits(member_change):
+    app = member_change
+    with pytest.raises(ApprovalError, match="写明理由"):
+        application_decide(actor=_u("village"), application=app, decision="return")
+    app = application_decide(actor=_u("village"), application=app, decision="return", comment="缺少户口簿")
+    assert app.state == State.RETURNED and app.returned_from == State.ISSUER_REVIEW
+    assert Notification.objects.filter(recipient=_u("farmer"), title__contains="已退回").exists()
+    app = application_submit(actor=_u("farmer"), application=app)
+    assert app.state == State.ISSUER_REVIEW and app.returned_from == ""
+    app = application_decide(actor=_u("village"), application=app, decision="reject", comment="不符合条件")
+    assert app.state == State.REJECTED
+    with pytest.raises(ApprovalError):
+        application_decide(actor=_u("township"), application=app, decision="approve")
+
+
+def test_each_level_decides_only_in_its_turn_and_its_region(member_change):
+    app = member_change
+    for name in ("township", "county", "township2", "farmer", "surveyor"):  # not the issuer's turn for them
+        with pytest.raises(PermissionDeniedError):
+            application_decide(actor=_u(name), application=app, decision="approve")
+    app = application_decide(actor=_u("village"), application=app, decision="approve")
+    with pytest.raises(PermissionDeniedError):
+        application_decide(actor=_u("township2"), application=app, decision="approve")  # another township
+    assert Application.objects.get(pk=app.pk).state == State.TOWNSHIP_REVIEW
+    assert list(inbox(_u("township2"))) == []
+
+
+def test_two_officers_deciding_at_once_one_wins_and_the_other_is_told(member_change):
+    seen_by_village = Application.objects.get(pk=member_change.pk)
+    seen_by_group = Application.objects.get(pk=member_change.pk)
+    application_decide(actor=_u("village"), application=seen_by_village, decision="approve", expected="issuer_review")
+    with pytest.raises(ConflictError, match="已被他人处理"):
+        application_decide(
+            actor=_u("group"), application=seen_by_group, decision="return", comment="x", expected="issuer_review"
+        )
+    assert Application.objects.get(pk=member_change.pk).state == State.TOWNSHIP_REVIEW
+    assert Step.objects.filter(application=member_change, action="returned").count() == 0
+
+
+def test_a_change_of_parcels_waits_for_its_survey(demo):
+    farmer = _u("farmer")
+    household = farmer.offices.get().contractor_code
+    app = application_create(actor=_u("village"), business="1033", cbfbm=household, summary="调整地块边界")
+    app = application_submit(actor=_u("village"), application=app)  # the issuer applies for the household
+    app = application_decide(actor=_u("village"), application=app, decision="approve")
+    app = application_decide(actor=_u("township"), application=app, decision="approve")
+    with pytest.raises(ApprovalError, match="须先测绘"):
+        application_decide(actor=_u("county"), application=app, decision="approve")
+    app = application_decide(actor=_u("county"), application=app, decision="survey")
+    assert app.state == State.SURVEYING
+
+
+def test_only_the_applicant_withdraws_and_only_early(member_change):
+    with pytest.raises(PermissionDeniedError):
+        application_withdraw(actor=_u("village"), application=member_change)
+    app = application_withdraw(actor=_u("farmer"), application=member_change, reason="不办了")
+    assert app.state == State.WITHDRAWN
+
+
+def test_an_application_is_for_ones_own_household_and_its_parcels(demo):
+    other = "450326100200010002"
+    with pytest.raises(PermissionDeniedError):
+        application_create(actor=_u("farmer"), business="1031", cbfbm=other, summary="x")
+    with pytest.raises(PermissionDeniedError):  # another township's officer
+        application_create(actor=_u("township2"), business="1031", cbfbm=other, summary="x")
+    household = _u("farmer").offices.get().contractor_code
+    with pytest.raises(ApprovalError, match="不是该户承包的"):
+        application_create(
+            actor=_u("farmer"), business="1033", cbfbm=household, summary="x", dkbms=["4503261002000100099"]
+        )
+    assert not Application.objects.exists()
+
+
+def test_the_transition_table_is_data():
+    table = transition_table()
+    assert ("county_review", "county_approve", "approved") in table
+    assert ("county_review", "county_order_survey", "surveying") in table
+    assert ("township_rereview", "township_reapprove", "county_review") in table
+    returns = {src for src, name, _ in table if name == "return_for_revision"}
+    assert returns == {"issuer_review", "township_review", "county_review", "township_rereview"}
