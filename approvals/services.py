@@ -9,7 +9,7 @@ and filing (through the publicity and contracts apps), materials uploads and the
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
@@ -19,6 +19,7 @@ from accounts.scoping import can, scope_prefixes
 from accounts.selectors import household_codes
 from audit import services as audit
 from publicity.notify import notify_users, officers_of
+from spatial.bulk import next_number
 from spatial.codes import validate_cbfbm
 from spatial.errors import DomainError, PermissionDeniedError
 from spatial.subjects import resolve_subjects
@@ -117,13 +118,8 @@ def application_create(
         )
     if not summary.strip():
         raise ApprovalError("请写明申请事由", "say what is applied for", field="summary")
-    county, year = cbfbm[:6], timezone.localdate().year
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"tianjie-application-{county}"])
-    prefix = f"YW{county}{year}"
-    last = Application.objects.filter(code__startswith=prefix).order_by("-code").values_list("code", flat=True).first()
     app = Application.objects.create(
-        code=f"{prefix}{int(last[len(prefix) :]) + 1 if last else 1:06d}",
+        code=next_number(Application, "code", f"YW{cbfbm[:6]}{timezone.localdate().year}", 6),
         business=business,
         cbfbm=cbfbm,
         fbfbm=cbfbm[:14],

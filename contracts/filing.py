@@ -18,12 +18,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.scoping import can, ensure_can
 from audit import services as audit
+from spatial.bulk import next_number
 from spatial.errors import DomainError, NotFoundError, PermissionDeniedError
 from spatial.models import Parcel, Region, VersionStatus
 
@@ -192,20 +193,6 @@ def _signed_on(document: ContractDocument) -> date:
     raise FilingError("合同尚未由双方签署", "the contract is not yet signed by both parties", code="not_signed")
 
 
-def _next_serial(county: str, year: int) -> str:
-    """CBJYQZLSH: county code, year and a running number, one sequence per county and year."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"tianjie-register-{county}-{year}"])
-    prefix = f"{county}{year}"
-    last = (
-        RegisterEntry.objects.filter(cbjyqzlsh__startswith=prefix)
-        .order_by("-cbjyqzlsh")
-        .values_list("cbjyqzlsh", flat=True)
-        .first()
-    )
-    return f"{prefix}{int(last[len(prefix) :]) + 1 if last else 1:06d}"
-
-
 def _write_sketch(contract: Contract) -> str:
     folder = Path(settings.MEDIA_ROOT) / "sketches"
     folder.mkdir(parents=True, exist_ok=True)
@@ -278,7 +265,7 @@ def contract_file(*, actor: User, document: ContractDocument) -> RegisterEntry:
         cert.status, cert.recall_since = CertificateStatus.RECALL, now
         cert.recall_reason = f"换发：合同第 {draft.version} 版备案 / re-issued on filing version {draft.version}"
         cert.save(update_fields=["status", "recall_since", "recall_reason"])
-    serial = _next_serial(draft.cbhtbm[:6], now.year)
+    serial = next_number(RegisterEntry, "cbjyqzlsh", f"{draft.cbhtbm[:6]}{now.year}", 6)  # CBJYQZLSH
     cert = Certificate.objects.create(
         cbjyqzbm=draft.cbhtbm,
         contract=draft,

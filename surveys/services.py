@@ -13,7 +13,7 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.contrib.gis.geos import LineString as GEOSLineString
 from django.contrib.gis.geos import Point as GEOSPoint
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from pyproj import Transformer
@@ -26,6 +26,7 @@ from audit import services as audit
 from publicity.models import NoticeKind
 from publicity.notices import notice_create, notice_post
 from publicity.notify import notify_users, officers_of
+from spatial.bulk import next_number
 from spatial.codes import validate_dkbm
 from spatial.errors import DomainError, PermissionDeniedError
 from spatial.models import Issuer, Parcel
@@ -90,12 +91,8 @@ def survey_task_create(
         raise SurveyError("请填写测绘事由和测绘单位", "give the reason and the survey company", field="reason")
     if due_on < timezone.localdate():
         raise SurveyError("完成期限不能早于今天", "the due date is in the past", field="due_on")
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"tianjie-survey-task-{county}"])
-    prefix = f"{county}{timezone.localdate().year}"
-    last = SurveyTask.objects.filter(code__startswith=prefix).order_by("-code").values_list("code", flat=True).first()
     task = SurveyTask.objects.create(
-        code=f"{prefix}{int(last[len(prefix) :]) + 1 if last else 1:04d}",
+        code=next_number(SurveyTask, "code", f"{county}{timezone.localdate().year}", 4),
         county_code=county,
         region_code=_region_of(codes),
         dkbms=codes,
