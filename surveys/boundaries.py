@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any
 
 import shapely
-from django.db import connection
 from shapely.geometry.base import BaseGeometry
 
 from spatial.measure import STORAGE_SRID
@@ -28,7 +27,7 @@ from spatial.services import measure_srid_for
 from spatial.subjects import resolve_subjects
 
 from .models import ProposedParcel, SurveyTask, SurveyUpload
-from .validate import projector
+from .validate import projector, registry_in_plane, registry_near
 
 NEIGHBOUR_M = 0.05
 
@@ -97,16 +96,6 @@ def with_junctions(geom: BaseGeometry, others: list[BaseGeometry], tolerance: fl
     return shapely.MultiPolygon(polys)
 
 
-def _registry_near(geom_4490: BaseGeometry, exclude: list[str], plane: int) -> list[tuple[str, BaseGeometry]]:
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT dkbm, ST_AsBinary(ST_Transform(geom, {int(plane)})) FROM spatial_parcel "
-            "WHERE valid_to IS NULL AND NOT (dkbm = ANY(%s)) AND ST_DWithin(geom, ST_GeomFromWKB(%s, 4490), 0.00002)",
-            [exclude, shapely.to_wkb(geom_4490)],
-        )
-        return [(code, shapely.from_wkb(bytes(wkb))) for code, wkb in cur.fetchall()]
-
-
 @dataclass
 class Boundaries:
     points: dict[tuple[int, int], Point]
@@ -122,7 +111,7 @@ def boundaries_of(upload: SurveyUpload, task: SurveyTask) -> Boundaries:
     planes = {p.index: to_plane(shapely.from_wkb(bytes(p.geom.wkb))) for p in parcels}
 
     union_4490 = shapely.union_all([shapely.from_wkb(bytes(p.geom.wkb)) for p in parcels])
-    registry = _registry_near(union_4490, list(task.dkbms), plane)
+    registry = [(code, geom) for code, _scmj, geom in registry_near(union_4490, list(task.dkbms), plane)]
     planes = {
         p.index: with_junctions(
             planes[p.index], [g for _, g in registry] + [planes[q.index] for q in parcels if q.index != p.index]
@@ -175,20 +164,16 @@ def boundaries_of(upload: SurveyUpload, task: SurveyTask) -> Boundaries:
     task_codes = [p.dkbm for p in parcels if p.dkbm] + list(task.dkbms)
     neighbour_codes = [n[1] for n in (ln.neighbour for ln in lines) if n and n[0] == "registry"]
     holders = resolve_subjects("parcel_holders", sorted(set(task_codes + neighbour_codes)))
-    parcel_holder = {p.index: p.dkbm or _nearest_task_parcel(planes[p.index], task, plane) for p in parcels}
+    task_parcels = [
+        (code, geom) for code, _scmj, geom in registry_in_plane("dkbm = ANY(%s)", [list(task.dkbms)], plane)
+    ]
+    parcel_holder = {p.index: p.dkbm or _nearest_task_parcel(planes[p.index], task_parcels) for p in parcels}
     return Boundaries(points, lines, holders, parcel_holder)
 
 
-def _nearest_task_parcel(geom: BaseGeometry, task: SurveyTask, plane: int) -> str:
+def _nearest_task_parcel(geom: BaseGeometry, task_parcels: list[tuple[str, BaseGeometry]]) -> str:
     """A new parcel (a split, say) belongs to the household of the task parcel it overlaps most."""
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT dkbm, ST_AsBinary(ST_Transform(geom, {int(plane)})) FROM spatial_parcel "
-            "WHERE valid_to IS NULL AND dkbm = ANY(%s)",
-            [list(task.dkbms)],
-        )
-        rows = [(code, shapely.from_wkb(bytes(wkb))) for code, wkb in cur.fetchall()]
-    best = max(rows, key=lambda r: r[1].intersection(geom).area, default=None)
+    best = max(task_parcels, key=lambda r: r[1].intersection(geom).area, default=None)
     return best[0] if best and best[1].intersects(geom) else ""
 
 

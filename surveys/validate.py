@@ -78,13 +78,24 @@ def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return list(cur.fetchall())
 
 
-def _registry(sql_where: str, params: list[Any], plane: int) -> list[tuple[str, Decimal, BaseGeometry]]:
+def registry_in_plane(sql_where: str, params: list[Any], plane: int) -> list[tuple[str, Decimal, BaseGeometry]]:
+    """Current registry parcels matching `sql_where`: code, SCMJ and geometry in the county plane."""
     rows = _fetch(
         f"SELECT dkbm, scmj, ST_AsBinary(ST_Transform(geom, {int(plane)})) FROM spatial_parcel "
         f"WHERE valid_to IS NULL AND {sql_where}",
         params,
     )
     return [(code, scmj, shapely.from_wkb(bytes(wkb))) for code, scmj, wkb in rows]
+
+
+def registry_near(geom_4490: BaseGeometry, exclude: list[str], plane: int) -> list[tuple[str, Decimal, BaseGeometry]]:
+    """Current parcels other than `exclude` within about 2 m of `geom_4490` (an index probe in storage
+    coordinates; callers measure in the plane)."""
+    return registry_in_plane(
+        "NOT (dkbm = ANY(%s)) AND ST_DWithin(geom, ST_GeomFromWKB(%s, 4490), 0.00002)",
+        [exclude, shapely.to_wkb(geom_4490)],
+        plane,
+    )
 
 
 def validate_parcels(
@@ -95,7 +106,7 @@ def validate_parcels(
     to_storage = projector(plane, STORAGE_SRID)
     outline_row = Region.objects.filter(code=county_code).values_list("outline", flat=True).first()
     county = projector(STORAGE_SRID, plane)(shapely.from_wkb(bytes(outline_row.wkb))) if outline_row else None
-    task = {code: (scmj, geom) for code, scmj, geom in _registry("dkbm = ANY(%s)", [task_dkbms], plane)}
+    task = {code: (scmj, geom) for code, scmj, geom in registry_in_plane("dkbm = ANY(%s)", [task_dkbms], plane)}
 
     checked: list[Checked] = []
     inside: list[tuple[Checked, BaseGeometry, str]] = []  # in the county: checked against the registry
@@ -241,11 +252,7 @@ def _against_registry(
     coordinates, measured in the plane); and slivers: ground the parcel covered before (`was`), along a
     neighbour (within 1 m of it), that no surveyed parcel covers now. A gap that was already in the
     registry is not the survey's."""
-    near = _registry(
-        "NOT (dkbm = ANY(%s)) AND ST_DWithin(geom, ST_GeomFromWKB(%s, 4490), 0.00002)",
-        [task_dkbms, shapely.to_wkb(c.geom_4490)],
-        plane,
-    )
+    near = registry_near(c.geom_4490, task_dkbms, plane)
     lost = was.difference(surveyed) if was is not None else None
     for dkbm, _scmj, other in near:
         if other.distance(geom) > GAP_WIDTH_M:
