@@ -217,25 +217,29 @@ def shares_visible(user: User) -> Any:
     return FilingShare.objects.filter(scope_q(user, "cbhtbm", "filings.pull"))
 
 
-@transaction.atomic
-def delivery_api_record(*, actor: User, share: FilingShare, part: str, body: bytes) -> FilingDelivery:
-    """The bureau fetched one part of a filing through the API."""
-    ensure_can(actor, "filings.pull", share.cbhtbm)
+def _delivered(
+    *, share: FilingShare, channel: str, part: str, body: bytes, actor: User | None, path: str = ""
+) -> FilingDelivery:
+    """Record (and audit) one hand-over of a filing: what left, its SHA-256, to whom or where."""
     delivery = FilingDelivery.objects.create(
-        share=share,
-        channel=FilingDelivery.Channel.API,
-        part=part,
-        recipient=actor,
-        sha256=hashlib.sha256(body).hexdigest(),
+        share=share, channel=channel, part=part, recipient=actor, path=path, sha256=hashlib.sha256(body).hexdigest()
     )
+    data = {"sequence": share.pk, "part": part, "channel": channel, "sha256": delivery.sha256}
     audit.record(
         actor=actor,
         action="filing.delivered",
         subject=delivery,
         region_code=share.cbhtbm,
-        data={"sequence": share.pk, "part": part, "channel": "api", "sha256": delivery.sha256},
+        data=data | ({"path": Path(path).name} if path else {}),
     )
     return delivery
+
+
+@transaction.atomic
+def delivery_api_record(*, actor: User, share: FilingShare, part: str, body: bytes) -> FilingDelivery:
+    """The bureau fetched one part of a filing through the API."""
+    ensure_can(actor, "filings.pull", share.cbhtbm)
+    return _delivered(share=share, channel=FilingDelivery.Channel.API, part=part, body=body, actor=actor)
 
 
 def export_folder() -> Path:
@@ -286,18 +290,12 @@ def _export_one(share: FilingShare, folder: Path) -> Path:
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp, target)
-        delivery = FilingDelivery.objects.create(
+        _delivered(
             share=share,
             channel=FilingDelivery.Channel.FOLDER,
             part="folder",
-            path=str(target),
-            sha256=hashlib.sha256(manifest_bytes).hexdigest(),
-        )
-        audit.record(
+            body=manifest_bytes,
             actor=None,
-            action="filing.delivered",
-            subject=delivery,
-            region_code=share.cbhtbm,
-            data={"sequence": share.pk, "channel": "folder", "path": target.name, "sha256": delivery.sha256},
+            path=str(target),
         )
     return target
