@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import transaction
 
 from accounts.scoping import can, scope_prefixes
 from audit import services as audit
+from spatial.bulk import next_number
 from spatial.errors import DomainError, NotFoundError, PermissionDeniedError
 from spatial.models import CountySettings, Issuer, Parcel, Region
 from spatial.permissions import ensure
@@ -42,24 +42,6 @@ MAX_PHOTO_BYTES = 10 * 1024**2
 
 class NoticeError(DomainError):
     default_code = "notice_invalid"
-
-
-def _next_code(county: str, year: int) -> str:
-    prefix = f"GS{county}{year}"
-    last = Notice.objects.filter(code__startswith=prefix).aggregate(m=Max("code"))["m"]
-    return f"{prefix}{int(last[len(prefix) :]) + 1 if last else 1:06d}"
-
-
-def _create_numbered(*, county: str, **fields: Any) -> Notice:
-    """A notice with the next number of the county's year; two officers saving at once both get one."""
-    for attempt in range(5):
-        try:
-            with transaction.atomic():  # a savepoint: a taken number is retried, the rest kept
-                return Notice.objects.create(code=_next_code(county, date.today().year), **fields)
-        except IntegrityError:
-            if attempt == 4:
-                raise
-    raise AssertionError("unreachable")
 
 
 @transaction.atomic
@@ -109,8 +91,8 @@ def notice_create(
     ]
     if missing:
         raise NoticeError(f"找不到：{'、'.join(missing[:5])}", f"not found: {', '.join(missing[:5])}")
-    notice = _create_numbered(
-        county=owner_code[:6],
+    notice = Notice.objects.create(
+        code=next_number(Notice, "code", f"GS{owner_code[:6]}{date.today().year}", 6),
         kind=kind,
         title=title.strip()[:200],
         body=body.strip(),
