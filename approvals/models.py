@@ -6,8 +6,8 @@ take it, the step log, the audit event and the notifications are approvals.servi
 with optimistic locking (ConcurrentTransitionMixin): of two officers deciding the same application at
 once, the second finds the state changed and gets a clear conflict message.
 
-Partial (issue 8 continues): the survey branch, contract publicity, signing and filing are states here
-but their services (which call the surveys, publicity and contracts apps) come next.
+The survey branch, contract publicity, signing and filing run through the surveys, publicity and
+contracts apps (approvals.services, approvals.receivers).
 """
 
 from typing import Any
@@ -86,13 +86,35 @@ class Application(ConcurrentTransitionMixin, models.Model):
     returned_from = models.CharField(max_length=20, blank=True, verbose_name="退回自")
     step_due = models.DateField(null=True, blank=True, verbose_name="本环节期限")
     applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # What the other apps hold for it: the survey task of the survey branch, the approved change staged
+    # as pending registry versions, the draft contract and its publicity notice.
+    survey_task = models.ForeignKey(
+        "surveys.SurveyTask", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="测绘任务"
+    )
+    staged = models.JSONField(default=dict, blank=True, verbose_name="待备案的变更")  # {contractor, parcels, retire}
+    draft = models.ForeignKey(
+        "contracts.Contract", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="新合同"
+    )
+    notice = models.ForeignKey(
+        "publicity.Notice", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="合同公示"
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name="创建时间")
     updated_at = models.DateTimeField(auto_now=True, verbose_name="更新时间")
 
     class Meta:
         verbose_name = verbose_name_plural = "业务申请"
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["fbfbm", "state"], name="application_scope_state")]
+        indexes = [
+            # scoping is a prefix match on FBFBM: LIKE 'prefix%' needs the pattern operator class here
+            models.Index(
+                fields=["state", "fbfbm"],
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
+                name="application_state_scope",
+            ),
+            models.Index(fields=["fbfbm"], opclasses=["varchar_pattern_ops"], name="application_scope"),
+            models.Index(fields=["state", "step_due"], name="application_state_due"),
+            models.Index(fields=["-created_at"], name="application_newest"),
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -151,11 +173,27 @@ def transition_table() -> list[tuple[str, str, str]]:
     return sorted(rows)
 
 
+STEP_ACTIONS = {
+    "created": "创建 Created",
+    "submitted": "提交 Submitted",
+    "approved": "同意 Approved",
+    "returned": "退回修改 Returned",
+    "rejected": "不予批准 Rejected",
+    "withdrawn": "撤回 Withdrawn",
+    "survey_ordered": "安排测绘 Survey ordered",
+    "survey_accepted": "测绘成果公示期满 Survey accepted",
+    "contract_publicised": "合同公示 Contract publicised",
+    "publicity_ended": "公示期满 Publicity ended",
+    "filed": "备案 Filed",
+}
+
+
 class Step(models.Model):
     """One step of an application's history: who did what, when, from which state to which, and why."""
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="steps")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None: the system (a notice or a survey's publicity ending in the scheduled job)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=40, verbose_name="操作")
     from_state = models.CharField(max_length=20, verbose_name="原状态")
     to_state = models.CharField(max_length=20, verbose_name="新状态")
@@ -169,6 +207,53 @@ class Step(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.action}"
+
+    def get_action_display(self) -> str:
+        return STEP_ACTIONS.get(self.action, self.action)
+
+    @property
+    def to_state_label(self) -> str:
+        return state_label(self.to_state)
+
+
+class Material(models.Model):
+    """An uploaded material 申请材料 (a scan or photo), kept with its hash; named after REQUIRED_MATERIALS."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="materials")
+    name = models.CharField(max_length=100, verbose_name="材料名称")
+    file_name = models.CharField(max_length=255, verbose_name="文件名")
+    path = models.CharField(max_length=500, verbose_name="存储路径")
+    content_type = models.CharField(max_length=40, verbose_name="类型")
+    size = models.PositiveIntegerField(verbose_name="大小（字节）")
+    sha256 = models.CharField(max_length=64, verbose_name="SHA-256")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True, verbose_name="上传时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "申请材料"
+        ordering = ["application", "uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.name}"
+
+
+class ChangeRecord(models.Model):
+    """The filed change, before and after, in the 2019 change message's shape (DOMAIN.md): HEAD,
+    BUSINESS_DATA, ORIGINAL_DATA, CHANGE_DATA with CZFS per record, kept to be sent upward later. ID
+    numbers are not copied in: each person record names the stored (versioned, encrypted) row it
+    comes from, and the sender reads them from there."""
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="change_record")
+    guid = models.UUIDField(unique=True, verbose_name="报文标识")
+    message = models.JSONField(verbose_name="变更报文")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="生成时间")
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name="上报时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "变更记录"
+
+    def __str__(self) -> str:
+        return str(self.guid)
 
 
 def state_label(value: Any) -> str:

@@ -2,11 +2,15 @@
 region, moves the state through the model's transition table, logs a step (actor, time, action, comment,
 attachments), audits it, sets the next step's deadline and tells the next level, in one transaction.
 
-Partial (issue 8 continues): the survey branch stops at ordering the survey; contract publicity, signing
-and filing (through the publicity and contracts apps), materials uploads and the pages come next.
+After the review: the county's order of a survey makes a survey task (surveys), whose acceptance after
+its publicity sends the application to the township's re-review; the county's approval stages the change
+as pending registry versions (approvals.registry); the issuer drafts the new contract and publicises it
+(contracts, publicity, at least 10 working days); the notice's end opens signing; the county's filing of
+the signed contract (contracts.filing) puts the change in force and files the application with its change
+record. The receivers of the other apps' signals call the `application_*` services below.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -18,13 +22,26 @@ from accounts.models import Office, Role, User
 from accounts.scoping import can, scope_prefixes
 from accounts.selectors import household_codes
 from audit import services as audit
+from contracts.filing import contract_draft
+from contracts.models import Contractor
+from publicity.models import NoticeKind
+from publicity.notices import notice_create, notice_post
 from publicity.notify import notify_users, officers_of
 from spatial.bulk import next_number
 from spatial.codes import validate_cbfbm
 from spatial.errors import DomainError, PermissionDeniedError
+from spatial.services import parcel_retire
 from spatial.subjects import resolve_subjects
+from surveys.services import survey_task_create
 
-from .models import Application, BusinessType, State, Step
+from .models import REQUIRED_MATERIALS, Application, BusinessType, ChangeRecord, State, Step
+from .registry import (
+    change_message,
+    clean_change,
+    current_contract,
+    parcels_for_draft,
+    stage_change,
+)
 
 # Who decides at each level (accounts.scoping.PERMISSIONS), and how long the level has (calendar days).
 LEVEL_PERMISSION = {
@@ -39,6 +56,8 @@ STEP_DAYS = {
     State.COUNTY_REVIEW: 10,
     State.SURVEYING: 60,
     State.TOWNSHIP_REREVIEW: 5,
+    State.APPROVED: 10,
+    State.SIGNING: 20,
 }
 
 
@@ -48,9 +67,10 @@ class ApprovalError(DomainError):
 
 class ConflictError(DomainError):
     default_code = "conflict"
+    http_status = 409
 
 
-def _log(app: Application, actor: User, action: str, before: str, comment: str = "", **data: Any) -> None:
+def _log(app: Application, actor: User | None, action: str, before: str, comment: str = "", **data: Any) -> None:
     Step.objects.create(
         application=app, actor=actor, action=action, from_state=before, to_state=app.state, comment=comment
     )
@@ -74,6 +94,10 @@ def _tell_next(app: Application) -> None:
     state = State(app.state)
     if state == State.ISSUER_REVIEW:
         users = officers_of([app.fbfbm])
+    elif state in (State.APPROVED, State.SIGNING):  # the issuer publicises or signs; the household follows
+        users = officers_of([app.fbfbm]) + [
+            o.user for o in Office.objects.filter(active=True, role=Role.FARMER, contractor_code=app.cbfbm)
+        ]
     elif state in (State.TOWNSHIP_REVIEW, State.TOWNSHIP_REREVIEW):
         users = [o.user for o in Office.objects.filter(active=True, role=Role.TOWNSHIP, region__code=app.fbfbm[:9])]
     elif state == State.COUNTY_REVIEW:
@@ -125,7 +149,7 @@ def application_create(
         fbfbm=cbfbm[:14],
         dkbms=codes,
         summary=summary.strip()[:500],
-        change_data=change_data or {},
+        change_data=clean_change(business, cbfbm, change_data or {}),
         applicant=actor,
     )
     _log(app, actor, "created", State.DRAFT, business=business)
@@ -164,6 +188,11 @@ def application_submit(*, actor: User, application: Application, expected: str |
         raise PermissionDeniedError("只有申请人或发包方可以提交", "only the applicant or the issuer submits")
     if app.state not in (State.DRAFT, State.RETURNED):
         raise ApprovalError(f"申请{State(app.state).label}，不能提交", f"the application is {app.state}")
+    missing = missing_materials(app)
+    if missing:
+        raise ApprovalError(
+            f"还缺少材料：{'、'.join(missing)}", f"materials missing: {', '.join(missing)}", code="materials_missing"
+        )
     before = app.state
     app.submit()
     app.returned_from = ""
@@ -177,13 +206,25 @@ def application_submit(*, actor: User, application: Application, expected: str |
 DECISIONS = ("approve", "return", "reject", "survey")
 
 
+def missing_materials(app: Application) -> list[str]:
+    have = set(app.materials.values_list("name", flat=True))
+    return [name for name in REQUIRED_MATERIALS.get(BusinessType(app.business), []) if name not in have]
+
+
 @transaction.atomic
 def application_decide(
-    *, actor: User, application: Application, decision: str, comment: str = "", expected: str | None = None
+    *,
+    actor: User,
+    application: Application,
+    decision: str,
+    comment: str = "",
+    expected: str | None = None,
+    survey: dict[str, Any] | None = None,
 ) -> Application:
     """An officer's decision at the application's current level: approve (to the next level), return
-    for revision, reject (both with reasons) or, at the county, order a survey. `expected` is the state
-    the officer saw: if it has moved on, the decision is refused as a conflict."""
+    for revision, reject (both with reasons) or, at the county, order a survey (`survey`: the assignee,
+    the company and the due date of the survey task). `expected` is the state the officer saw: if it has
+    moved on, the decision is refused as a conflict. The county's approval stages the change."""
     app = _fresh(application, expected)
     state = State(app.state)
     permission = LEVEL_PERMISSION.get(state)
@@ -206,6 +247,18 @@ def application_decide(
     elif decision == "survey":
         if state != State.COUNTY_REVIEW:
             raise ApprovalError("只有县级审批可以安排测绘", "only the county orders a survey", field="decision")
+        if not app.dkbms:
+            raise ApprovalError("申请没有涉及地块，无需测绘", "the application names no parcels to survey")
+        survey = survey or {}
+        app.survey_task = survey_task_create(
+            actor=actor,
+            dkbms=app.dkbms,
+            reason=f"{BusinessType(app.business).label}（{app.code}）"[:200],
+            company=str(survey.get("company", "")),
+            assignee=survey.get("assignee"),  # type: ignore[arg-type]
+            due_on=survey.get("due_on") or timezone.localdate() + timedelta(days=STEP_DAYS[State.SURVEYING]),
+            application_ref=app.code,
+        )
         app.county_order_survey()
     elif state == State.ISSUER_REVIEW:
         app.issuer_approve()
@@ -221,6 +274,7 @@ def application_decide(
                 "this change needs a survey first: order one",
                 field="decision",
             )
+        app.staged = stage_change(actor, app)
         app.county_approve()
     _due(app)
     _save(app)
@@ -257,3 +311,120 @@ def inbox(user: User) -> Any:
         for prefix in scope_prefixes(user, permission):
             q |= Q(state=state, fbfbm__startswith=prefix)
     return Application.objects.filter(q).order_by("step_due", "created_at")
+
+
+# --- after the review: survey acceptance, contract publicity, signing, filing ------------------------
+
+
+def application_survey_accepted(*, task: Any, actor: User | None) -> Application | None:
+    """The survey ordered for an application passed its publicity: the township re-reviews the result."""
+    app = Application.objects.select_for_update().filter(survey_task=task, state=State.SURVEYING).first()
+    if app is None:
+        return None
+    before = app.state
+    app.survey_accepted()
+    _due(app)
+    _save(app)
+    _log(app, actor, "survey_accepted", before, f"测绘任务 {task.code} 公示期满通过", task=task.code)
+    _tell_next(app)
+    return app
+
+
+@transaction.atomic
+def application_publicise(
+    *,
+    actor: User,
+    application: Application,
+    expected: str | None = None,
+    posted_on: date | None = None,
+    working_days: int | None = None,
+) -> Application:
+    """The issuer drafts the new contract with the approved change (contracts.filing.contract_draft) and
+    publicises it to this and the neighbouring collectives (承包合同公示, at least 10 working days)."""
+    app = _fresh(application, expected)
+    if not can(actor, "contracts.sign_issuer", app.fbfbm):
+        raise PermissionDeniedError("合同公示由发包方发布", "the issuer publicises the contract")
+    if app.state != State.APPROVED:
+        raise ApprovalError(f"申请{State(app.state).label}，批准后才能公示合同", "approve it first")
+    contract = current_contract(app.cbfbm)
+    if contract is None:
+        raise ApprovalError("该户没有现行承包合同", "the household has no current contract", code="no_contract")
+    household = Contractor.objects.get(pk=app.staged["contractor"]) if app.staged.get("contractor") else None
+    draft = contract_draft(
+        actor=actor,
+        contract=contract,
+        term_start=_day(app.change_data.get("term_start")),
+        term_end=_day(app.change_data.get("term_end")),
+        household=household,
+        parcels=parcels_for_draft(app, contract),
+    )
+    lines = [f"承包方：{draft.contractor.name}，家庭成员 {draft.contractor.member_count} 人"]
+    lines += [f"{e.dkbm} {e.parcel.dkmc}：合同面积 {e.htmj} m²（{e.htmjm} 亩）" for e in draft.parcels.order_by("dkbm")]
+    lines.append(f"合同总面积 {draft.total_area_mu} 亩，承包期限 {draft.term_start} 至 {draft.term_end}")
+    notice = notice_create(
+        actor=actor,
+        kind=NoticeKind.CONTRACT,
+        owner_code=app.fbfbm,
+        title=f"承包合同公示（{BusinessType(app.business).label}，{app.code}）",
+        body="\n".join(lines),
+        households=[app.cbfbm],
+        contracts=[contract.cbhtbm],
+        parcels=[e.dkbm for e in contract.parcels.all() if e.dkbm.startswith(app.fbfbm) and e.parcel.valid_to is None],
+        working_days=working_days,
+    )
+    notice = notice_post(actor=actor, notice=notice, posted_on=posted_on)
+    before = app.state
+    app.publicise_contract()
+    app.draft, app.notice = draft, notice
+    app.step_due = notice.ends_on
+    _save(app)
+    _log(app, actor, "contract_publicised", before, f"公示 {notice.code}，至 {notice.ends_on}", notice=notice.code)
+    _tell_next(app)
+    return app
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def application_publicity_ended(*, notice: Any, actor: User | None) -> Application | None:
+    """The contract's notice ended without an open objection: the household and the issuer sign."""
+    app = Application.objects.select_for_update().filter(notice=notice, state=State.CONTRACT_PUBLICITY).first()
+    if app is None:
+        return None
+    before = app.state
+    app.publicity_ended()
+    app.step_due = timezone.localdate() + timedelta(days=STEP_DAYS[State.SIGNING])
+    _save(app)
+    _log(app, actor, "publicity_ended", before, f"公示 {notice.code} 期满，无未答复的异议")
+    _tell_next(app)
+    return app
+
+
+def application_filed(*, entry: Any, actor: User) -> Application | None:
+    """The county filed the application's new contract (contracts.filing.contract_file, same transaction):
+    the parcels the change ended are retired, the change record is kept and the application is filed. A
+    draft of an application still under publicity cannot be filed: the error undoes the filing."""
+    app = Application.objects.select_for_update().filter(draft=entry.contract).first()
+    if app is None:
+        return None
+    if app.state != State.SIGNING:
+        raise ApprovalError(
+            f"该合同所属的业务申请{State(app.state).label}，公示期满、进入签订后才能备案",
+            f"its application is {app.state}: it is filed after the publicity, at signing",
+            code="not_signing",
+        )
+    retired = [
+        p
+        for d in app.staged.get("retire", [])
+        if (p := parcel_retire(actor=actor, dkbm=d, reason=f"{BusinessType(app.business).label} {app.code}"))
+    ]
+    message = change_message(app, entry, retired)
+    ChangeRecord.objects.create(application=app, guid=message["HEAD"]["GUID"], message=message)
+    before = app.state
+    app.file()
+    app.step_due = None
+    _save(app)
+    _log(app, actor, "filed", before, f"备案，登记簿流水号 {entry.cbjyqzlsh}", serial=entry.cbjyqzlsh)
+    _tell_next(app)
+    return app

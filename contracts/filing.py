@@ -10,11 +10,12 @@
   queue the filing for the natural resources bureau and the pages tell the household and the issuer.
 * `certificate_recover`: the old paper certificate recovered from the household and destroyed.
 
-Every write is checked, audited and in one transaction. Household changes (members, parcels) arrive with
-the applications workflow, which will call `contract_draft` with them; today a draft copies the parcels.
+Every write is checked, audited and in one transaction. An approved application's change (members, parcels)
+reaches the draft as pending household and parcel versions (approvals), which filing puts in force.
 """
 
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -26,7 +27,9 @@ from accounts.scoping import can, ensure_can
 from audit import services as audit
 from spatial.bulk import next_number
 from spatial.errors import DomainError, NotFoundError, PermissionDeniedError
+from spatial.measure import mu_from_m2
 from spatial.models import Parcel, Region, VersionStatus
+from spatial.services import parcel_versions_activate
 
 from .document import contract_sketch_svg
 from .models import (
@@ -41,6 +44,7 @@ from .models import (
 )
 from .paper import scan_sha256
 from .pdfsign import verify_pdf
+from .services import contractor_versions_activate
 from .signals import contract_filed
 
 LASTING = date(9999, 1, 1)  # 长久不变 (DOMAIN.md: CBQXZ 9999-01-01)
@@ -61,11 +65,21 @@ def term_label(start: date, end: date) -> str:
 
 @transaction.atomic
 def contract_draft(
-    *, actor: User, contract: Contract, term_start: date | None = None, term_end: date | None = None
+    *,
+    actor: User,
+    contract: Contract,
+    term_start: date | None = None,
+    term_end: date | None = None,
+    household: Contractor | None = None,
+    parcels: list[Parcel] | None = None,
 ) -> Contract:
     """The household's next contract, awaiting signing and filing: the current contract's parcels (each
     in its current version, the old contract area kept as YHTMJ) under a new term. A second call while a
-    draft is waiting returns that draft."""
+    draft is waiting returns that draft.
+
+    An approved change brings its own `household` (a pending version with the new members) and `parcels`
+    (the parcels the contract will hold: current versions, or pending versions of a re-surveyed or new
+    parcel, whose contract area HTMJ is their new SCMJ). Filing puts those pending versions in force."""
     if not can(actor, "contracts.sign_issuer", contract.issuer.fbfbm):
         raise PermissionDeniedError("只有发包方可以起草合同", "only the issuer drafts a contract")
     versions = list(Contract.objects.select_for_update().filter(cbhtbm=contract.cbhtbm).order_by("version"))
@@ -84,9 +98,26 @@ def contract_draft(
     start, end = term_start or current.term_start, term_end or current.term_end
     if start >= end:
         raise FilingError("承包期限止须晚于起", "the term must end after it starts", field="term_end")
-    household = Contractor.objects.filter(cbfbm=current.contractor.cbfbm, valid_to__isnull=True).first()
     if household is None:
+        household = Contractor.objects.filter(cbfbm=current.contractor.cbfbm, valid_to__isnull=True).first()
+    if household is None or household.cbfbm != current.contractor.cbfbm:
         raise FilingError("承包方没有现行记录", "the household has no current record", code="not_current")
+    entries = list(current.parcels.all())
+    old_entry = {e.dkbm: e for e in entries}
+    rows: list[tuple[Parcel, Decimal, ContractParcel | None]]
+    if parcels is None:
+        latest = {p.dkbm: p for p in Parcel.objects.filter(dkbm__in=list(old_entry), valid_to__isnull=True)}
+        rows = [(latest.get(e.dkbm, e.parcel), e.htmj, e) for e in entries]
+        total, total_mu = current.total_area, current.total_area_mu
+    else:
+        if any(p.status not in (VersionStatus.CURRENT, VersionStatus.PENDING) for p in parcels):
+            raise FilingError("草稿只能包含现势或待备案的地块", "a draft holds current or waiting parcels only")
+        rows = [
+            (p, e.htmj if (e := old_entry.get(p.dkbm)) and e.parcel_id == p.pk else p.scmj, old_entry.get(p.dkbm))
+            for p in parcels
+        ]
+        total = sum((htmj for _p, htmj, _e in rows), Decimal("0"))
+        total_mu = mu_from_m2(total)
     now = timezone.now()
     draft = Contract.objects.create(
         cbhtbm=current.cbhtbm,
@@ -96,32 +127,30 @@ def contract_draft(
         method=current.method,
         term_start=start,
         term_end=end,
-        total_area=current.total_area,
-        total_area_mu=current.total_area_mu,
+        total_area=total,
+        total_area_mu=total_mu,
         original_total_area=current.total_area,
-        parcel_count=current.parcel_count,
+        parcel_count=len(rows),
         version=versions[-1].version + 1,
         valid_from=now,
         valid_to=now,  # empty: in force at no time until it is filed
         status=VersionStatus.PENDING,
     )
-    entries = list(current.parcels.all())
-    parcels = {p.dkbm: p for p in Parcel.objects.filter(dkbm__in=[e.dkbm for e in entries], valid_to__isnull=True)}
     ContractParcel.objects.bulk_create(
         [
             ContractParcel(
                 contract=draft,
-                parcel=parcels.get(e.dkbm, e.parcel),
-                dkbm=e.dkbm,
-                acquisition=e.acquisition,
-                htmj=e.htmj,
-                htmjm=e.htmjm,
-                original_htmj=e.htmj,
-                transfer_code=e.transfer_code,
-                certificate_code=e.certificate_code,
-                confirmed_by_share=e.confirmed_by_share,
+                parcel=p,
+                dkbm=p.dkbm,
+                acquisition=e.acquisition if e else current.method,
+                htmj=htmj,
+                htmjm=e.htmjm if e and e.htmj == htmj else mu_from_m2(htmj),
+                original_htmj=e.htmj if e else None,
+                transfer_code=e.transfer_code if e else "",
+                certificate_code=e.certificate_code if e else "",
+                confirmed_by_share=e.confirmed_by_share if e else False,
             )
-            for e in entries
+            for p, htmj, e in rows
         ]
     )
     audit.record(
@@ -230,7 +259,7 @@ def contract_file(*, actor: User, document: ContractDocument) -> RegisterEntry:
         )
     signed_on = _signed_on(document)
     entries = list(draft.parcels.select_related("parcel"))
-    stale = [e.dkbm for e in entries if e.parcel.valid_to is not None]
+    stale = [e.dkbm for e in entries if e.parcel.status not in (VersionStatus.CURRENT, VersionStatus.PENDING)]
     if stale:
         raise FilingError(
             f"地块 {'、'.join(stale[:5])} 在起草后已变更，请重新起草合同",
@@ -251,6 +280,12 @@ def contract_file(*, actor: User, document: ContractDocument) -> RegisterEntry:
             code="parcels_taken",
         )
 
+    # The approved change the draft carries comes into force first: its household and parcel versions.
+    parcel_versions_activate(
+        actor=actor, parcels=[e.parcel for e in entries if e.parcel.status == VersionStatus.PENDING]
+    )
+    if draft.contractor.status == VersionStatus.PENDING:
+        contractor_versions_activate(actor=actor, contractor=draft.contractor)
     now = timezone.now()
     previous = next((c for c in versions if c.valid_to is None and c.status == VersionStatus.CURRENT), None)
     if previous is not None:

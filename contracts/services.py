@@ -13,7 +13,7 @@ from audit import services as audit
 from spatial.codes import contractor_type_of, validate_cbfbm, validate_id_document
 from spatial.crypto import lookup_hash
 from spatial.errors import CodeError, DuplicateCodeError
-from spatial.models import Issuer
+from spatial.models import Issuer, VersionStatus
 from spatial.permissions import ensure
 
 from .models import Contractor, FamilyMember
@@ -46,12 +46,7 @@ def contractor_create(
     ensure(actor, "contractors.edit", cbfbm)
     id_number = validate_id_document(id_type, id_number)
     members = members or []
-    for m in members:
-        validate_id_document(m.id_type, m.id_number)
-        if m.sex not in ("1", "2"):
-            raise CodeError("成员性别应为 1（男）或 2（女）", "member sex must be 1 (male) or 2 (female)", field="sex")
-    if len({lookup_hash(m.id_number) for m in members}) != len(members):
-        raise DuplicateCodeError("同一户内证件号码重复", "two members share an ID number", field="members")
+    _check_members(members)
     if Contractor.objects.filter(cbfbm=cbfbm).exists():
         raise DuplicateCodeError(f"承包方编码 {cbfbm} 已存在", f"contractor code {cbfbm} already exists", field="cbfbm")
     contractor = Contractor.objects.create(
@@ -90,3 +85,126 @@ def contractor_create(
         data={"cbfbm": cbfbm, "members": len(members)},
     )
     return contractor
+
+
+def _check_members(members: list[MemberInput]) -> None:
+    for m in members:
+        validate_id_document(m.id_type, m.id_number)
+        if m.sex not in ("1", "2"):
+            raise CodeError("成员性别应为 1（男）或 2（女）", "member sex must be 1 (male) or 2 (female)", field="sex")
+    if len({lookup_hash(m.id_number) for m in members}) != len(members):
+        raise DuplicateCodeError("同一户内证件号码重复", "two members share an ID number", field="members")
+
+
+@transaction.atomic
+def contractor_stage(
+    *,
+    actor: Any,
+    contractor: Contractor,
+    removed: list[int] | None = None,
+    added: list[MemberInput] | None = None,
+    representative: int | None = None,
+) -> Contractor:
+    """A pending version of a household (待备案) with its members changed: `removed` are member ids of the
+    current version, `added` new members, `representative` the id of the member who becomes the
+    representative (CBFMC and its ID number). The current version stays in force until the contract that
+    holds the pending one is filed (`contractor_versions_activate`)."""
+    ensure(actor, "contractors.edit", contractor.cbfbm)
+    versions = list(Contractor.objects.select_for_update().filter(cbfbm=contractor.cbfbm).order_by("version"))
+    current = next((v for v in versions if v.valid_to is None), None)
+    if current is None:
+        raise CodeError("承包方没有现行记录", "the household has no current record", field="cbfbm")
+    if any(v.status == VersionStatus.PENDING for v in versions):
+        raise DuplicateCodeError("该户已有一个待备案的变更", "a change of this household is already waiting")
+    members = list(current.members.all())
+    ids = {m.pk for m in members}
+    unknown = sorted(set(removed or []) - ids) + (
+        [representative] if representative and representative not in ids else []
+    )
+    if unknown:
+        raise CodeError("所选成员不在本户现有成员中", "the chosen members are not this household's", field="members")
+    if representative and representative in (removed or []):
+        raise CodeError("新的承包方代表不能是被移出的成员", "the new representative cannot be removed", field="members")
+    added = added or []
+    kept = [m for m in members if m.pk not in set(removed or [])]
+    _check_members(added)
+    hashes = [m.id_number_hash for m in kept if m.id_number_hash] + [lookup_hash(m.id_number) for m in added]
+    if len(set(hashes)) != len(hashes):
+        raise DuplicateCodeError(
+            "新成员的证件号码与现有成员重复", "a new member's ID number is already in the household"
+        )
+    if not kept and not added:
+        raise CodeError("变更后户内至少要有一名成员", "the household keeps at least one member", field="members")
+    data = {
+        f.attname: getattr(current, f.attname)
+        for f in Contractor._meta.concrete_fields
+        if f.attname != "id" and not f.generated
+    }
+    now = datetime.now(UTC)
+    data.update(
+        version=versions[-1].version + 1,
+        valid_from=now,
+        valid_to=now,
+        status=VersionStatus.PENDING,
+        member_count=len(kept) + len(added),
+    )
+    if representative:
+        head = next(m for m in members if m.pk == representative)
+        data.update(name=head.name, id_type=head.id_type, id_number=head.id_number, id_number_hash=head.id_number_hash)
+    staged = Contractor.objects.create(**data)
+    copied = [
+        FamilyMember(
+            contractor=staged,
+            **{
+                f.attname: getattr(m, f.attname)
+                for f in FamilyMember._meta.concrete_fields
+                if f.attname not in ("id", "contractor_id")
+            },
+        )
+        for m in kept
+    ]
+    copied += [
+        FamilyMember(
+            contractor=staged,
+            name=m.name,
+            sex=m.sex,
+            id_type=m.id_type,
+            id_number=validate_id_document(m.id_type, m.id_number),
+            id_number_hash=lookup_hash(m.id_number),
+            relation=m.relation,
+            is_co_owner=m.is_co_owner,
+        )
+        for m in added
+    ]
+    FamilyMember.objects.bulk_create(copied)
+    audit.record(
+        actor=actor,
+        action="contractor.staged",
+        subject=staged,
+        region_code=staged.cbfbm,
+        data={"cbfbm": staged.cbfbm, "version": staged.version, "removed": len(removed or []), "added": len(added)},
+    )
+    return staged
+
+
+@transaction.atomic
+def contractor_versions_activate(*, actor: Any, contractor: Contractor) -> Contractor:
+    """Put a pending household version in force now, closing the current one (历史)."""
+    ensure(actor, "contractors.edit", contractor.cbfbm)
+    staged = Contractor.objects.select_for_update().get(pk=contractor.pk)
+    if staged.status != VersionStatus.PENDING:
+        return staged
+    now = datetime.now(UTC)
+    Contractor.objects.filter(cbfbm=staged.cbfbm, valid_to__isnull=True).update(
+        valid_to=now, status=VersionStatus.SUPERSEDED
+    )
+    staged.valid_from, staged.valid_to, staged.status = now, None, VersionStatus.CURRENT
+    staged.save(update_fields=["valid_from", "valid_to", "status"])
+    audit.record(
+        actor=actor,
+        action="contractor.activated",
+        subject=staged,
+        region_code=staged.cbfbm,
+        data={"cbfbm": staged.cbfbm, "version": staged.version},
+    )
+    return staged

@@ -201,3 +201,115 @@ def parcel_revise(*, actor: Any, parcel: Parcel, geom: GEOSGeometry | str | None
         },
     )
     return new
+
+
+# --- versions prepared ahead of a filing --------------------------------------------------------------
+# An approved change (a re-surveyed or split parcel) is staged as a pending version: valid_from = valid_to,
+# status 待备案, so no "current" query sees it. Filing the contract that holds it puts it in force
+# (`parcel_versions_activate`); a parcel the change ends (the whole of it went into others) is retired.
+
+
+@transaction.atomic
+def parcel_stage(
+    *, actor: Any, issuer: Issuer, dkbm: str, geom: GEOSGeometry | str, dkmc: str = "", **fields: Any
+) -> Parcel:
+    """A pending version of `dkbm`: the next version of a current parcel (its other fields copied), or
+    version 1 of a new code. A pending version already waiting for that code is refused."""
+    validate_dkbm(dkbm, issuer.fbfbm)
+    ensure(actor, "parcels.edit", dkbm)
+    g = clean_parcel_geometry(geom)
+    versions = list(Parcel.objects.select_for_update().filter(dkbm=dkbm).order_by("version"))
+    if any(v.status == VersionStatus.PENDING for v in versions):
+        raise DuplicateCodeError(
+            f"地块 {dkbm} 已有待备案的新版本", f"parcel {dkbm} already has a version waiting", field="dkbm"
+        )
+    current = next((v for v in versions if v.valid_to is None), None)
+    if versions and current is None:
+        raise CodeError(f"地块 {dkbm} 已注销，不能再用", f"parcel code {dkbm} was retired", field="dkbm")
+    data: dict[str, Any] = {}
+    if current is not None:
+        data = {
+            f.attname: getattr(current, f.attname)
+            for f in Parcel._meta.concrete_fields
+            if f.attname not in ("id", "geom_3857") and not f.generated
+        }
+    scmj = geometry_area_m2(g, measure_srid_for(dkbm))
+    now = datetime.now(UTC)
+    data.update(fields)
+    data.update(
+        issuer_id=issuer.pk,
+        dkbm=dkbm,
+        dkmc=dkmc or data.get("dkmc") or dkbm[-5:],
+        geom=g,
+        scmj=scmj,
+        scmjm=mu_from_m2(scmj),
+        version=(versions[-1].version + 1) if versions else 1,
+        valid_from=now,
+        valid_to=now,
+        status=VersionStatus.PENDING,
+    )
+    parcel = Parcel.objects.create(**data)
+    audit.record(
+        actor=actor,
+        action="parcel.staged",
+        subject=parcel,
+        region_code=dkbm,
+        data={"dkbm": dkbm, "version": parcel.version, "scmj": str(scmj)},
+    )
+    return parcel
+
+
+def next_parcel_code(issuer: Issuer, taken: set[str] | None = None) -> str:
+    """The issuer's next unused parcel code (FBFBM + 5 digits), skipping `taken` (codes being handed out)."""
+    last = Parcel.objects.filter(dkbm__startswith=issuer.fbfbm).order_by("-dkbm").values_list("dkbm", flat=True).first()
+    number = int(last[14:]) + 1 if last else 1
+    while f"{issuer.fbfbm}{number:05d}" in (taken or set()):
+        number += 1
+    if number > 99999:
+        raise CodeError("发包方的地块编码已用完", "the issuer has used every parcel code", field="dkbm")
+    return f"{issuer.fbfbm}{number:05d}"
+
+
+@transaction.atomic
+def parcel_versions_activate(*, actor: Any, parcels: list[Parcel]) -> list[Parcel]:
+    """Put pending versions in force now, each closing the current version of its code (历史)."""
+    now = datetime.now(UTC)
+    done = []
+    for pending in Parcel.objects.select_for_update().filter(
+        pk__in=[p.pk for p in parcels], status=VersionStatus.PENDING
+    ):
+        ensure(actor, "parcels.edit", pending.dkbm)
+        Parcel.objects.filter(dkbm=pending.dkbm, valid_to__isnull=True).update(
+            valid_to=now, status=VersionStatus.SUPERSEDED
+        )
+        pending.valid_from, pending.valid_to, pending.status = now, None, VersionStatus.CURRENT
+        pending.save(update_fields=["valid_from", "valid_to", "status"])
+        done.append(pending)
+        audit.record(
+            actor=actor,
+            action="parcel.activated",
+            subject=pending,
+            region_code=pending.dkbm,
+            data={"dkbm": pending.dkbm, "version": pending.version},
+        )
+    return done
+
+
+@transaction.atomic
+def parcel_retire(*, actor: Any, dkbm: str, reason: str) -> Parcel | None:
+    """End a parcel whose ground went wholly into others (a split giving both halves new codes, say):
+    its current version is closed as 注销; the code is never used again."""
+    ensure(actor, "parcels.edit", dkbm)
+    current = Parcel.objects.select_for_update().filter(dkbm=dkbm, valid_to__isnull=True).first()
+    if current is None:
+        return None
+    current.valid_to, current.status = datetime.now(UTC), VersionStatus.CANCELLED
+    current.save(update_fields=["valid_to", "status"])
+    audit.record(
+        actor=actor,
+        action="parcel.retired",
+        subject=current,
+        region_code=dkbm,
+        data={"dkbm": dkbm, "version": current.version, "reason": reason[:200]},
+    )
+    return current

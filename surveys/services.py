@@ -37,6 +37,7 @@ from spatial.services import measure_srid_for
 from .boundaries import boundaries_of, length_m
 from .formats import SurveyFileError, read_survey_file
 from .models import LineConfirmation, ProposedLine, ProposedParcel, ProposedPoint, SurveyTask, SurveyUpload
+from .signals import survey_accepted
 from .validate import validate_parcels
 
 MAX_UPLOAD_BYTES = 200 * 1024**2
@@ -559,4 +560,5 @@ def survey_accept_on_notice(*, notice: Any, actor: Any) -> SurveyTask | None:
         body="结果等待业务审批后写入登记簿。",
         url=f"/surveys/{task.code}/",
     )
+    survey_accepted.send(sender=SurveyTask, task=task, actor=actor)
     return task

@@ -3,9 +3,11 @@ with reasons, a survey-type change stopped until its survey, each level's region
 deciding at once, and the transition table itself."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
-from approvals.models import Application, State, Step, transition_table
+from approvals.materials import material_upload
+from approvals.models import REQUIRED_MATERIALS, Application, BusinessType, State, Step, transition_table
 from approvals.services import (
     ApprovalError,
     ConflictError,
@@ -16,26 +18,40 @@ from approvals.services import (
     inbox,
 )
 from audit.models import AuditEvent
+from contracts.models import Contract, Contractor
 from publicity.models import Notification
 from spatial.errors import PermissionDeniedError
+from surveys.services import SurveyError
 
 
 def _u(name: str) -> User:
     return User.objects.get(username=name)
 
 
+def scan(name: str = "scan.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, b"%PDF-1.4\n% a scanned page\n", content_type="application/pdf")
+
+
+def with_materials(app: Application, actor: User) -> Application:
+    for name in REQUIRED_MATERIALS[BusinessType(app.business)]:
+        material_upload(actor=actor, application=app, name=name, upload=scan())
+    return app
+
+
 @pytest.fixture
-def member_change(demo):
+def member_change(demo, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     farmer = _u("farmer")
     household = farmer.offices.get().contractor_code
+    leaving = Contractor.objects.get(cbfbm=household, valid_to__isnull=True).members.exclude(relation="02").last()
     app = application_create(
         actor=farmer,
         business="1031",
         cbfbm=household,
         summary="女儿出嫁迁出，申请减少家庭成员",
-        change_data={"members_removed": ["钟群霞"]},
+        change_data={"members_removed": [leaving.pk]},
     )
-    return application_submit(actor=farmer, application=app)
+    return application_submit(actor=farmer, application=with_materials(app, farmer))
 
 
 def test_a_member_change_goes_through_every_level_to_approval(member_change):
@@ -48,7 +64,7 @@ def test_a_member_change_goes_through_every_level_to_approval(member_change):
     app = application_decide(actor=_u("township"), application=app, decision="approve", comment="材料齐全")
     assert app.state == State.COUNTY_REVIEW
     app = application_decide(actor=_u("county"), application=app, decision="approve")
-    assert app.state == State.APPROVED and app.step_due is None
+    assert app.state == State.APPROVED and app.step_due is not None  # the issuer publicises within 10 days
     steps = list(Step.objects.filter(application=app).values_list("action", "from_state", "to_state"))
     assert steps == [
         ("created", "draft", "draft"),
@@ -100,17 +116,30 @@ def test_two_officers_deciding_at_once_one_wins_and_the_other_is_told(member_cha
     assert Step.objects.filter(application=member_change, action="returned").count() == 0
 
 
-def test_a_change_of_parcels_waits_for_its_survey(demo):
-    farmer = _u("farmer")
+def test_a_change_of_parcels_waits_for_its_survey(demo, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    farmer, village = _u("farmer"), _u("village")
     household = farmer.offices.get().contractor_code
-    app = application_create(actor=_u("village"), business="1033", cbfbm=household, summary="调整地块边界")
-    app = application_submit(actor=_u("village"), application=app)  # the issuer applies for the household
-    app = application_decide(actor=_u("village"), application=app, decision="approve")
+    dkbm = Contract.objects.get(contractor__cbfbm=household, valid_to__isnull=True).parcels.first().dkbm
+    app = application_create(actor=village, business="1033", cbfbm=household, summary="调整地块边界", dkbms=[dkbm])
+    with pytest.raises(ApprovalError, match="还缺少材料"):
+        application_submit(actor=village, application=app)
+    app = application_submit(actor=village, application=with_materials(app, village))  # the issuer, for them
+    app = application_decide(actor=village, application=app, decision="approve")
     app = application_decide(actor=_u("township"), application=app, decision="approve")
     with pytest.raises(ApprovalError, match="须先测绘"):
         application_decide(actor=_u("county"), application=app, decision="approve")
-    app = application_decide(actor=_u("county"), application=app, decision="survey")
+    with pytest.raises(SurveyError, match="测绘单位"):
+        application_decide(actor=_u("county"), application=app, decision="survey", survey={"assignee": _u("surveyor")})
+    app = application_decide(
+        actor=_u("county"),
+        application=app,
+        decision="survey",
+        survey={"assignee": _u("surveyor"), "company": "示范测绘有限公司"},
+    )
     assert app.state == State.SURVEYING
+    task = app.survey_task
+    assert task.dkbms == [dkbm] and task.application_ref == app.code and task.assignee == _u("surveyor")
 
 
 def test_only_the_applicant_withdraws_and_only_early(member_change):

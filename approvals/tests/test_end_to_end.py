@@ -1,0 +1,231 @@
+"""Applications from the farmer's request to a filed, signed contract, through the real services of every
+app: a member change (no survey) and a parcel split (survey, 指界, publicity, re-review). The registry
+changes only on filing, and the change record keeps before and after in the 2019 message's shape."""
+
+from datetime import date
+
+import pytest
+import shapely
+
+from accounts.identity import otp_issue
+from accounts.models import User
+from approvals.models import Application, ChangeRecord, State, Step
+from approvals.services import (
+    ApprovalError,
+    application_create,
+    application_decide,
+    application_publicise,
+    application_submit,
+)
+from approvals.tests.test_workflow import with_materials
+from contracts.filing import contract_file
+from contracts.models import Contract, ContractDocument, Contractor
+from contracts.signing import document_generate, document_sign, sign_purpose, signer_identity_verify
+from exchange.models import FilingShare
+from publicity.notices import notice_complete
+from publicity.tests.conftest import _Today
+from spatial.codes import id_check_char
+from spatial.models import Parcel, VersionStatus
+from surveys.models import LineConfirmation, SurveyTask
+from surveys.services import boundary_confirm_collective, boundary_confirm_for, survey_publicise, survey_submit
+from surveys.tests.test_confirmation import _jpeg
+from surveys.tests.test_uploads import _geojson, _plane, _upload
+
+POSTED, AFTER = date(2025, 9, 26), date(2025, 10, 20)  # inside the demo's working-day calendar
+
+
+def _u(name: str) -> User:
+    return User.objects.get(username=name)
+
+
+@pytest.fixture
+def posting_day(monkeypatch, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    monkeypatch.setattr("publicity.notices.date", _Today(POSTED))
+
+
+def household_name(cbfbm: str) -> str:
+    return Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True).name
+
+
+def _review(app: Application, *levels: str) -> Application:
+    for officer in levels:
+        app = application_decide(actor=_u(officer), application=app, decision="approve", expected=app.state)
+    return app
+
+
+def _publicise_and_sign(app: Application) -> ContractDocument:
+    """The issuer publicises the draft; the notice ends; the household and the issuer sign online."""
+    farmer, village = _u("farmer"), _u("village")
+    app = application_publicise(actor=village, application=app, expected=State.APPROVED)
+    assert app.state == State.CONTRACT_PUBLICITY and app.notice.kind == "contract" and app.notice.working_days >= 10
+    notice_complete(actor=village, notice=app.notice, today=AFTER)
+    app.refresh_from_db()
+    assert app.state == State.SIGNING
+    household = Contractor.objects.get(cbfbm=app.cbfbm, valid_to__isnull=True)
+    signer_identity_verify(
+        actor=village,
+        person=farmer,
+        household=household,
+        name=household.name,
+        id_number=household.id_number,
+        attested=True,
+    )
+    document = document_generate(actor=village, contract=app.draft)
+    for actor, role in ((farmer, "contractor"), (village, "issuer")):
+        code = otp_issue(user=actor, purpose=sign_purpose(document, role))
+        document = document_sign(actor=actor, document=document, role=role, code=code)
+    return document
+
+
+def test_a_member_change_from_the_farmers_request_to_a_filed_contract(demo, posting_day):
+    farmer = _u("farmer")
+    cbfbm = farmer.offices.get().contractor_code
+    before = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
+    leaving = before.members.exclude(name=before.name).order_by("pk").last()
+    newborn_id = "45032620250301002" + id_check_char("45032620250301002")
+    app = application_create(
+        actor=farmer,
+        business="1031",
+        cbfbm=cbfbm,
+        summary="女儿出嫁迁出，孙子出生",
+        change_data={
+            "members_removed": [leaving.name],
+            "members_added": [{"name": "钟小宝", "sex": "1", "relation": "61", "id_number": newborn_id}],
+        },
+    )
+    assert newborn_id not in str(app.change_data)  # stored encrypted, shown masked
+    app = application_submit(actor=farmer, application=with_materials(app, farmer))
+    app = _review(app, "village", "township", "county")
+    assert app.state == State.APPROVED
+    staged = Contractor.objects.get(pk=app.staged["contractor"])
+    assert staged.status == VersionStatus.PENDING and staged.member_count == before.member_count
+    assert Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True).pk == before.pk  # nothing current changed
+
+    document = _publicise_and_sign(app)
+    with pytest.raises(ApprovalError):  # an officer out of turn: the contract is signed, not under review
+        application_decide(actor=_u("county"), application=app, decision="approve")
+    entry = contract_file(actor=_u("county"), document=document)
+
+    app.refresh_from_db()
+    assert app.state == State.FILED and entry.contract == app.draft
+    now = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
+    assert now.pk == staged.pk and now.version == before.version + 1
+    names = set(now.members.values_list("name", flat=True))
+    assert leaving.name not in names and "钟小宝" in names
+    assert Contractor.objects.get(pk=before.pk).status == VersionStatus.SUPERSEDED
+    assert FilingShare.objects.filter(entry=entry).exists()  # shared with the natural resources bureau
+    message = ChangeRecord.objects.get(application=app).message
+    assert message["HEAD"]["BUSINESS_CODE"] == "1031" and message["BUSINESS_DATA"]["YWLSH"] == app.code
+    jtcy = {r["CYXM"]: r["CZFS"] for r in message["CHANGE_DATA"]["JTCY"]}
+    assert jtcy[leaving.name] == "04" and jtcy["钟小宝"] == "02" and jtcy[before.name] == "01"
+    assert {r["CZFS"] for r in message["CHANGE_DATA"]["CBDK"]} == {"01"}  # no parcel changed
+    assert newborn_id not in str(message)  # people are referenced, not copied
+    actions = list(Step.objects.filter(application=app).values_list("action", flat=True))
+    assert actions[-4:] == ["approved", "contract_publicised", "publicity_ended", "filed"]
+
+
+def test_a_contract_under_publicity_cannot_be_filed(demo, posting_day):
+    farmer, village = _u("farmer"), _u("village")
+    cbfbm = farmer.offices.get().contractor_code
+    head = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
+    rep = head.members.exclude(name=head.name).order_by("pk").first()
+    app = application_create(
+        actor=village,
+        business="1032",
+        cbfbm=cbfbm,
+        summary="户主年迈，改由配偶为代表",
+        change_data={"representative": rep.pk},
+    )
+    app = _review(
+        application_submit(actor=village, application=with_materials(app, village)), "village", "township", "county"
+    )
+    app = application_publicise(actor=village, application=app)
+    household = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
+    signer_identity_verify(
+        actor=village,
+        person=farmer,
+        household=household,
+        name=household.name,
+        id_number=household.id_number,
+        attested=True,
+    )
+    document = document_generate(actor=village, contract=app.draft)
+    for actor, role in ((farmer, "contractor"), (village, "issuer")):
+        document = document_sign(
+            actor=actor, document=document, role=role, code=otp_issue(user=actor, purpose=sign_purpose(document, role))
+        )
+    with pytest.raises(ApprovalError, match="公示期满"):
+        contract_file(actor=_u("county"), document=document)
+    assert Contract.objects.get(pk=app.draft.pk).status == VersionStatus.PENDING  # the filing was undone
+    assert Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True).pk == household.pk
+
+
+def test_a_parcel_split_through_the_survey_to_a_filed_contract(demo, posting_day):
+    farmer, village, county = _u("farmer"), _u("village"), _u("county")
+    cbfbm = farmer.offices.get().contractor_code
+    contract = Contract.objects.get(contractor__cbfbm=cbfbm, valid_to__isnull=True)
+    dkbm = contract.parcels.order_by("dkbm").first().dkbm
+    old = Parcel.objects.get(dkbm=dkbm, valid_to__isnull=True)
+    app = application_create(actor=farmer, business="1033", cbfbm=cbfbm, summary="修路后一块地分成两块", dkbms=[dkbm])
+    app = _review(application_submit(actor=farmer, application=with_materials(app, farmer)), "village", "township")
+    app = application_decide(
+        actor=county,
+        application=app,
+        decision="survey",
+        survey={"assignee": _u("surveyor"), "company": "示范测绘有限公司"},
+    )
+    task = app.survey_task
+
+    # the surveyor splits the parcel in two; the households and the collective confirm the lines
+    whole = _plane(dkbm)
+    minx, miny, maxx, maxy = whole.bounds
+    cx = whole.centroid.x
+    west = whole.intersection(shapely.box(minx - 1, miny - 1, cx, maxy + 1))
+    east = whole.intersection(shapely.box(cx, miny - 1, maxx + 1, maxy + 1))
+    task = survey_submit(actor=_u("surveyor"), upload=_upload(task, "split.geojson", _geojson([west, east])))
+    pending = LineConfirmation.objects.filter(line__upload=task.submitted)
+    for household in sorted(set(pending.exclude(party="collective").values_list("cbfbm", flat=True))):
+        rows = pending.filter(cbfbm=household)
+        boundary_confirm_for(
+            actor=village,
+            task=task,
+            cbfbm=household,
+            decisions={c.line_id: ("confirmed", "") for c in rows},
+            reason="现场指界，签字表已收",
+            signed_form=_jpeg(),
+        )
+    collective = pending.filter(party="collective")
+    if collective.exists():
+        boundary_confirm_collective(
+            actor=village, task=task, fbfbm=dkbm[:14], decisions={c.line_id: ("confirmed", "") for c in collective}
+        )
+    task.refresh_from_db()
+    assert task.status == SurveyTask.Status.CONFIRMED
+    task = survey_publicise(actor=village, task=task)
+    notice_complete(actor=village, notice=task.notice, today=AFTER)  # the survey's publicity ends
+    app.refresh_from_db()
+    assert app.state == State.TOWNSHIP_REREVIEW
+    assert Step.objects.filter(application=app, action="survey_accepted", actor=village).exists()
+    app = _review(app, "township", "county")
+    assert app.state == State.APPROVED and len(app.staged["parcels"]) == 2 and app.staged["retire"] == []
+    assert Parcel.objects.get(dkbm=dkbm, valid_to__isnull=True).pk == old.pk  # still the old one
+
+    document = _publicise_and_sign(app)
+    contract_file(actor=county, document=document)
+
+    app.refresh_from_db()
+    assert app.state == State.FILED
+    versions = {p.dkbm: p for p in Parcel.objects.filter(pk__in=app.staged["parcels"])}
+    assert all(p.status == VersionStatus.CURRENT and p.valid_to is None for p in versions.values())
+    assert versions[dkbm].version == old.version + 1  # the larger half keeps the code
+    new_code = next(c for c in versions if c != dkbm)
+    assert new_code[:14] == dkbm[:14] and versions[new_code].version == 1
+    halves = sum(p.scmj for p in versions.values())
+    assert abs(halves - old.scmj) < 1  # the two halves make up the old parcel (m²)
+    assert Parcel.objects.get(pk=old.pk).status == VersionStatus.SUPERSEDED
+    filed = Contract.objects.get(cbhtbm=contract.cbhtbm, valid_to__isnull=True)
+    assert filed.parcel_count == contract.parcel_count + 1
+    assert set(filed.parcels.values_list("dkbm", flat=True)) >= {dkbm, new_code}
+    cbdk = {r["DKBM"]: r["CZFS"] for r in ChangeRecord.objects.get(application=app).message["CHANGE_DATA"]["CBDK"]}
+    assert cbdk[dkbm] == "03" and cbdk[new_code] == "02"
