@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("publicity.urls")),
     path("", include("contracts.urls")),
     path("", include("surveys.urls")),
+    path("", include("approvals.urls")),
     path("", include("frontend_map.urls")),
 ]

@@ -1,0 +1,240 @@
+"""The applications REST API: every action of the pages, with the same services and so the same
+permissions (a login session or an API token). Errors are the typed JSON of accounts.api_errors: 400 bad
+input, 403 not yours, 404 not visible, 409 someone else decided first."""
+
+from typing import Any, cast
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from spatial.errors import NotFoundError
+
+from . import selectors
+from .materials import material_upload
+from .models import Application, State
+from .serializers import (
+    ApplicationCreateInput,
+    ApplicationDetailSerializer,
+    ApplicationSerializer,
+    DecideInput,
+    ExpectedInput,
+    MaterialInput,
+    MaterialSerializer,
+    WithdrawInput,
+)
+from .services import (
+    application_create,
+    application_decide,
+    application_publicise,
+    application_submit,
+    application_withdraw,
+    inbox,
+    missing_materials,
+)
+
+PAGE = 100
+
+
+def _user(request: Request) -> User:
+    return cast(User, request.user)
+
+
+def _app(request: Request, code: str) -> Application:
+    app = (
+        selectors.applications_visible(_user(request)).select_related("survey_task", "notice").filter(code=code).first()
+    )
+    if app is None:
+        raise NotFoundError("没有这份申请，或无权查看", "no such application, or not yours to see")
+    return app
+
+
+def _row(app: Application) -> Application:
+    today = timezone.localdate()
+    app.overdue = bool(app.step_due and app.step_due < today and app.state in selectors.OPEN_STATES)  # type: ignore[attr-defined]
+    return app
+
+
+def _detail(app: Application) -> dict[str, Any]:
+    app = _row(Application.objects.select_related("survey_task", "notice").get(pk=app.pk))
+    app.missing_materials = missing_materials(app)  # type: ignore[attr-defined]
+    return cast(dict[str, Any], ApplicationDetailSerializer(app).data)
+
+
+def _page(request: Request, rows: Any) -> Response:
+    try:
+        offset = max(0, int(request.query_params.get("offset", 0)))
+    except ValueError:
+        offset = 0
+    items = [_row(a) for a in rows.select_related("survey_task", "notice")[offset : offset + PAGE]]
+    return Response({"offset": offset, "results": ApplicationSerializer(items, many=True).data})
+
+
+class ApplicationListApi(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="applications_list",
+        summary="我能看到的申请 / The applications I may see, newest first",
+        parameters=[OpenApiParameter("state", str), OpenApiParameter("offset", int)],
+        responses=ApplicationSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        rows = selectors.applications_visible(_user(request))
+        state = request.query_params.get("state", "")
+        if state in State.values:
+            rows = rows.filter(state=state)
+        return _page(request, rows.order_by("-created_at", "-pk"))
+
+    @extend_schema(
+        operation_id="applications_create",
+        summary="新申请（草稿）/ A new application, as a draft",
+        request=ApplicationCreateInput,
+        responses={201: ApplicationDetailSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = ApplicationCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        change = dict(v.get("change_data") or {})
+        for key in ("term_start", "term_end"):
+            if key in change:
+                change[key] = change[key].isoformat()
+        app = application_create(
+            actor=_user(request),
+            business=v["business"],
+            cbfbm=v["cbfbm"],
+            summary=v["summary"],
+            dkbms=v.get("dkbms") or [],
+            change_data=change,
+        )
+        return Response(_detail(app), status=201)
+
+
+class InboxApi(APIView):
+    @extend_schema(
+        operation_id="applications_inbox",
+        summary="待我办理（期限最早在前）/ What waits for me, soonest deadline first",
+        parameters=[OpenApiParameter("offset", int)],
+        responses=ApplicationSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        return _page(request, inbox(_user(request)))
+
+
+class ApplicationDetailApi(APIView):
+    @extend_schema(
+        operation_id="applications_detail", summary="一份申请 / One application", responses=ApplicationDetailSerializer
+    )
+    def get(self, request: Request, code: str) -> Response:
+        return Response(_detail(_app(request, code)))
+
+
+class SubmitApi(APIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="applications_submit",
+        summary="提交 / Submit",
+        request=ExpectedInput,
+        responses=ApplicationDetailSerializer,
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = ExpectedInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        app = application_submit(
+            actor=_user(request), application=_app(request, code), expected=data.validated_data.get("expected")
+        )
+        return Response(_detail(app))
+
+
+class DecideApi(APIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="applications_decide",
+        summary="审核决定：同意、退回、不予批准、安排测绘 / Decide: approve, return, reject, order a survey",
+        request=DecideInput,
+        responses=ApplicationDetailSerializer,
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = DecideInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        survey = None
+        if v["decision"] == "survey":
+            survey = {
+                "assignee": User.objects.filter(username=v.get("assignee", "")).first(),
+                "company": v.get("company", ""),
+                "due_on": v.get("due_on"),
+            }
+        app = application_decide(
+            actor=_user(request),
+            application=_app(request, code),
+            decision=v["decision"],
+            comment=v.get("comment", ""),
+            expected=v.get("expected"),
+            survey=survey,
+        )
+        return Response(_detail(app))
+
+
+class WithdrawApi(APIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="applications_withdraw",
+        summary="撤回 / Withdraw",
+        request=WithdrawInput,
+        responses=ApplicationDetailSerializer,
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = WithdrawInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        app = application_withdraw(
+            actor=_user(request), application=_app(request, code), reason=data.validated_data.get("reason", "")
+        )
+        return Response(_detail(app))
+
+
+class PubliciseApi(APIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="applications_publicise",
+        summary="起草新合同并公示 / Draft the new contract and publicise it",
+        request=ExpectedInput,
+        responses=ApplicationDetailSerializer,
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = ExpectedInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        app = application_publicise(
+            actor=_user(request), application=_app(request, code), expected=data.validated_data.get("expected")
+        )
+        return Response(_detail(app))
+
+
+class MaterialApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="applications_material_upload",
+        summary="上传申请材料 / Upload a material",
+        request={"multipart/form-data": MaterialInput},
+        responses={201: MaterialSerializer},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = MaterialInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        material = material_upload(
+            actor=_user(request),
+            application=_app(request, code),
+            name=data.validated_data["name"],
+            upload=data.validated_data["file"],
+        )
+        return Response(MaterialSerializer(material).data, status=201)

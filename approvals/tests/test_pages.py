@@ -1,0 +1,175 @@
+"""The application pages and the REST API as their users meet them: the farmer applies and uploads from a
+phone, the issuer finds it in the inbox and decides on the page; another township sees nothing; the API
+does every action with the same permissions; the county's dashboard counts per township."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from approvals.models import REQUIRED_MATERIALS, Application, BusinessType, State
+from contracts.models import Contractor
+from spatial.codes import id_check_char
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (600, 800), "white").save(out, format="JPEG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def _leaving(cbfbm: str):
+    head = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
+    return head.members.exclude(name=head.name).order_by("pk").last()
+
+
+def test_the_farmer_applies_uploads_and_submits_and_the_village_decides(demo, media, login):
+    client = login("farmer")
+    cbfbm = User.objects.get(username="farmer").offices.get().contractor_code
+    page = client.get("/applications/new/")
+    assert page.status_code == 200 and "家庭成员变化" in page.content.decode()
+    leaving = _leaving(cbfbm)
+    resp = client.post(
+        "/applications/new/",
+        {"business": "1031", "summary": "女儿出嫁迁出", "remove": [str(leaving.pk)], "cbfbm": cbfbm},
+    )
+    app = Application.objects.get()
+    assert resp.status_code == 302 and resp["Location"] == f"/applications/{app.code}/"
+    page = client.post(f"/applications/{app.code}/", {"action": "submit", "expected": "draft"}).content.decode()
+    assert "还缺少材料" in page  # refused, with what is missing
+    bad = client.post(
+        f"/applications/{app.code}/",
+        {"action": "upload", "name": "户口簿", "file": SimpleUploadedFile("x.jpg", b"MZ\x90\x00 not an image")},
+    )
+    assert "JPG、PNG 照片或 PDF" in bad.content.decode() and not app.materials.exists()
+    for name in REQUIRED_MATERIALS[BusinessType.MEMBERS]:
+        client.post(
+            f"/applications/{app.code}/",
+            {"action": "upload", "name": name, "file": SimpleUploadedFile("p.jpg", _jpeg(), "image/jpeg")},
+        )
+    material = app.materials.first()
+    assert client.get(f"/applications/{app.code}/materials/{material.pk}/")["Content-Type"] == "image/jpeg"
+    client.post(f"/applications/{app.code}/", {"action": "submit", "expected": "draft"})
+    app.refresh_from_db()
+    assert app.state == State.ISSUER_REVIEW
+
+    client = login("village")
+    listing = client.get("/applications/").content.decode()
+    assert app.code in listing.split('id="inbox"')[1].split("</table>")[0]
+    page = client.get(f"/applications/{app.code}/").content.decode()
+    assert 'id="decide-form"' in page and leaving.name in page
+    geo = client.get(f"/applications/{app.code}/parcels.geojson").json()
+    assert geo["features"] and {f["properties"]["status"] for f in geo["features"]} == {"old"}
+    page = client.post(
+        f"/applications/{app.code}/", {"action": "decide", "decision": "return", "expected": "issuer_review"}
+    ).content.decode()
+    assert "须写明理由" in page
+    client.post(f"/applications/{app.code}/", {"action": "decide", "decision": "approve", "expected": "issuer_review"})
+    app.refresh_from_db()
+    assert app.state == State.TOWNSHIP_REVIEW
+    stale = client.post(
+        f"/applications/{app.code}/", {"action": "decide", "decision": "approve", "expected": "issuer_review"}
+    )
+    assert "已被他人处理" in stale.content.decode() or "无权" in stale.content.decode()
+
+    client = login("township2")  # another township: nothing to see, nothing to do
+    assert client.get(f"/applications/{app.code}/").status_code == 404
+    assert client.get(f"/applications/{app.code}/materials/{material.pk}/").status_code == 404
+    assert app.code not in client.get("/applications/").content.decode()
+
+    client = login("farmer")
+    page = client.get(f"/applications/{app.code}/").content.decode()
+    assert 'id="timeline"' in page and "提交 Submitted" in page and "同意 Approved" in page
+
+
+def test_every_action_through_the_api_with_the_pages_permissions(demo, media):
+    def api(username: str) -> APIClient:
+        c = APIClient()
+        token, _ = Token.objects.get_or_create(user=User.objects.get(username=username))
+        c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return c
+
+    cbfbm = User.objects.get(username="farmer").offices.get().contractor_code
+    farmer = api("farmer")
+    resp = farmer.post(
+        "/api/applications/",
+        {
+            "business": "1031",
+            "cbfbm": cbfbm,
+            "summary": "孙子出生",
+            "change_data": {
+                "members_added": [{"name": "钟小宝", "sex": "1", "relation": "61", "id_number": "450326202503010021"}]
+            },
+        },
+        format="json",
+    )
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_id_number"  # a wrong check digit
+    assert not Application.objects.exists()
+    good = "45032620250301002" + id_check_char("45032620250301002")
+    resp = farmer.post(
+        "/api/applications/",
+        {
+            "business": "1031",
+            "cbfbm": cbfbm,
+            "summary": "孙子出生",
+            "change_data": {"members_added": [{"name": "钟小宝", "sex": "1", "relation": "61", "id_number": good}]},
+        },
+        format="json",
+    )
+    assert resp.status_code == 201, resp.json()
+    code = resp.json()["code"]
+    assert good not in str(resp.json()) and resp.json()["missing_materials"] == REQUIRED_MATERIALS[BusinessType.MEMBERS]
+    for name in REQUIRED_MATERIALS[BusinessType.MEMBERS]:
+        upload = SimpleUploadedFile("p.pdf", b"%PDF-1.4\n%scan\n", "application/pdf")
+        assert farmer.post(f"/api/applications/{code}/materials/", {"name": name, "file": upload}).status_code == 201
+    assert farmer.post(f"/api/applications/{code}/submit/", {}, format="json").json()["state"] == "issuer_review"
+
+    other = api("township2")
+    assert other.get(f"/api/applications/{code}/").status_code == 404
+    assert other.post(f"/api/applications/{code}/decide/", {"decision": "approve"}, format="json").status_code == 404
+    township = api("township")
+    resp = township.post(f"/api/applications/{code}/decide/", {"decision": "approve"}, format="json")
+    assert resp.status_code == 403  # visible to the township, but the issuer decides first
+    village = api("village")
+    assert [a["code"] for a in village.get("/api/applications/inbox/").json()["results"]] == [code]
+    resp = village.post(
+        f"/api/applications/{code}/decide/", {"decision": "approve", "expected": "issuer_review"}, format="json"
+    )
+    assert resp.status_code == 200 and resp.json()["state"] == "township_review"
+    resp = village.post(
+        f"/api/applications/{code}/decide/",
+        {"decision": "reject", "comment": "x", "expected": "issuer_review"},
+        format="json",
+    )
+    assert resp.status_code == 409 and "已被他人处理" in resp.json()["error"]["message"]
+    steps = township.get(f"/api/applications/{code}/").json()["steps"]
+    assert [s["action"] for s in steps] == ["created", "submitted", "approved"]
+    assert farmer.post(f"/api/applications/{code}/withdraw/", {}, format="json").status_code == 400  # too late
+
+    schema = APIClient().get("/api/schema/").content.decode()
+    for op in ("applications_create", "applications_decide", "applications_submit", "applications_material_upload"):
+        assert op in schema
+
+
+def test_the_county_dashboard_counts_per_township(demo, media, login):
+    from approvals.services import application_create
+
+    farmer = User.objects.get(username="farmer")
+    cbfbm = farmer.offices.get().contractor_code
+    application_create(
+        actor=farmer, business="1031", cbfbm=cbfbm, summary="x", change_data={"members_removed": [_leaving(cbfbm).pk]}
+    )
+    page = login("county").get("/applications/dashboard/").content.decode()
+    row = page.split(cbfbm[:9])[1].split("</tr>")[0]
+    assert "<td>1</td>" in row  # one waiting in the farmer's township
+    assert 'id="township-chart"' in page
+    assert login("township").get("/applications/dashboard/").status_code == 404
