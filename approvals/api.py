@@ -153,7 +153,7 @@ class SubmitApi(APIView):
 
 
 class DecideApi(APIView):
-    parser_classes = [JSONParser, FormParser]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(
         operation_id="applications_decide",
@@ -179,6 +179,7 @@ class DecideApi(APIView):
             comment=v.get("comment", ""),
             expected=v.get("expected"),
             survey=survey,
+            attachment=v.get("attachment"),
         )
         return Response(_detail(app))
 

@@ -45,17 +45,11 @@ def may_edit(user: User, app: Application) -> bool:
     )
 
 
-@transaction.atomic
-def material_upload(*, actor: User, application: Application, name: str, upload: Any) -> Material:
-    app = Application.objects.select_for_update().get(pk=application.pk)
-    if not may_edit(actor, app):
-        raise PermissionDeniedError("只有申请人或发包方可以上传材料", "only the applicant or the issuer uploads")
-    if app.state not in (State.DRAFT, State.RETURNED):
-        raise MaterialError(
-            f"申请{State(app.state).label}，不能再上传材料", f"the application is {app.state}: no more uploads"
-        )
-    if name not in material_names(app):
-        raise MaterialError(f"“{name}”不是本业务的材料", f"{name!r} is not a material of this business", field="name")
+ATTACHMENT = "审核附件"
+
+
+def _store(*, actor: User, app: Application, name: str, upload: Any) -> Material:
+    """Check the file (its size, its type from its bytes) and keep it in the application's folder."""
     if upload.size > MAX_BYTES:
         raise MaterialError("文件超过 10 MB", "the file is over 10 MB", field="file")
     head = upload.read(8)
@@ -90,3 +84,23 @@ def material_upload(*, actor: User, application: Application, name: str, upload:
         data={"code": app.code, "name": name, "sha256": digest, "size": len(data)},
     )
     return material
+
+
+@transaction.atomic
+def material_upload(*, actor: User, application: Application, name: str, upload: Any) -> Material:
+    app = Application.objects.select_for_update().get(pk=application.pk)
+    if not may_edit(actor, app):
+        raise PermissionDeniedError("只有申请人或发包方可以上传材料", "only the applicant or the issuer uploads")
+    if app.state not in (State.DRAFT, State.RETURNED):
+        raise MaterialError(
+            f"申请{State(app.state).label}，不能再上传材料", f"the application is {app.state}: no more uploads"
+        )
+    if name not in material_names(app):
+        raise MaterialError(f"“{name}”不是本业务的材料", f"{name!r} is not a material of this business", field="name")
+    return _store(actor=actor, app=app, name=name, upload=upload)
+
+
+def decision_attachment(*, actor: User, application: Application, upload: Any) -> Material:
+    """A file an officer adds to a decision (minutes, a site photo). The caller,
+    approvals.services.application_decide, has checked the officer's level and region in its transaction."""
+    return _store(actor=actor, app=application, name=ATTACHMENT, upload=upload)

@@ -1,6 +1,8 @@
 """Shapes of the applications API (for the OpenAPI schema and its input checks); the data comes from the
 models through approvals.selectors, the writes go through approvals.services."""
 
+from typing import Any
+
 from rest_framework import serializers
 
 from .models import BusinessType, Material, Step
@@ -36,7 +38,7 @@ class ApplicationSerializer(serializers.Serializer):
     cbfbm = serializers.CharField(help_text="承包方编码")
     dkbms = serializers.ListField(child=serializers.CharField(), help_text="涉及地块编码")
     summary = serializers.CharField()
-    change_data = serializers.JSONField(help_text="变更内容（证件号码仅脱敏）")
+    change_data = serializers.SerializerMethodField(help_text="变更内容（证件号码仅脱敏）")
     state = serializers.CharField()
     state_label = serializers.CharField(source="get_state_display")
     step_due = serializers.DateField(allow_null=True, help_text="本环节期限")
@@ -44,6 +46,15 @@ class ApplicationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     survey_task = serializers.CharField(source="survey_task.code", allow_null=True, default=None)
     notice = serializers.CharField(source="notice.code", allow_null=True, default=None)
+
+    def get_change_data(self, app: Any) -> dict[str, Any]:
+        """The change as the pages show it: a new member's ID number only masked, never its ciphertext."""
+        data = dict(app.change_data)
+        if "members_added" in data:
+            data["members_added"] = [
+                {k: v for k, v in m.items() if k != "id_number_enc"} for m in data["members_added"]
+            ]
+        return data
 
 
 class ApplicationDetailSerializer(ApplicationSerializer):
@@ -85,6 +96,7 @@ class DecideInput(ExpectedInput):
     assignee = serializers.CharField(required=False, help_text="安排测绘：测绘人员用户名")
     company = serializers.CharField(required=False, help_text="安排测绘：测绘单位")
     due_on = serializers.DateField(required=False, help_text="安排测绘：完成期限")
+    attachment = serializers.FileField(required=False, help_text="附件（JPG、PNG 或 PDF）")
 
 
 class WithdrawInput(serializers.Serializer):

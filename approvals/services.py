@@ -34,7 +34,8 @@ from spatial.services import parcel_retire
 from spatial.subjects import resolve_subjects
 from surveys.services import survey_task_create
 
-from .models import REQUIRED_MATERIALS, Application, BusinessType, ChangeRecord, State, Step
+from .materials import decision_attachment
+from .models import REQUIRED_MATERIALS, SURVEY_TYPES, Application, BusinessType, ChangeRecord, State, Step
 from .registry import (
     change_message,
     clean_change,
@@ -50,6 +51,8 @@ LEVEL_PERMISSION = {
     State.TOWNSHIP_REREVIEW: "applications.township_review",
     State.COUNTY_REVIEW: "applications.county_review",
 }
+# After the review the issuer acts: it publicises the approved contract and signs it.
+ISSUER_TURNS = {State.APPROVED: "contracts.sign_issuer", State.SIGNING: "contracts.sign_issuer"}
 STEP_DAYS = {
     State.ISSUER_REVIEW: 5,
     State.TOWNSHIP_REVIEW: 5,
@@ -70,9 +73,23 @@ class ConflictError(DomainError):
     http_status = 409
 
 
-def _log(app: Application, actor: User | None, action: str, before: str, comment: str = "", **data: Any) -> None:
+def _log(
+    app: Application,
+    actor: User | None,
+    action: str,
+    before: str,
+    comment: str = "",
+    attachments: list[dict[str, Any]] | None = None,
+    **data: Any,
+) -> None:
     Step.objects.create(
-        application=app, actor=actor, action=action, from_state=before, to_state=app.state, comment=comment
+        application=app,
+        actor=actor,
+        action=action,
+        from_state=before,
+        to_state=app.state,
+        comment=comment,
+        attachments=attachments or [],
     )
     audit.record(
         actor=actor,
@@ -142,6 +159,8 @@ def application_create(
         )
     if not summary.strip():
         raise ApprovalError("请写明申请事由", "say what is applied for", field="summary")
+    if business in SURVEY_TYPES and not codes:
+        raise ApprovalError("请选择涉及的地块", "choose the parcels concerned", field="dkbms")
     app = Application.objects.create(
         code=next_number(Application, "code", f"YW{cbfbm[:6]}{timezone.localdate().year}", 6),
         business=business,
@@ -220,6 +239,7 @@ def application_decide(
     comment: str = "",
     expected: str | None = None,
     survey: dict[str, Any] | None = None,
+    attachment: Any = None,
 ) -> Application:
     """An officer's decision at the application's current level: approve (to the next level), return
     for revision, reject (both with reasons) or, at the county, order a survey (`survey`: the assignee,
@@ -278,12 +298,14 @@ def application_decide(
         app.county_approve()
     _due(app)
     _save(app)
+    files = [decision_attachment(actor=actor, application=app, upload=attachment)] if attachment else []
     _log(
         app,
         actor,
         {"approve": "approved", "return": "returned", "reject": "rejected", "survey": "survey_ordered"}[decision],
         before,
         comment.strip(),
+        attachments=[{"material": m.pk, "file_name": m.file_name, "sha256": m.sha256} for m in files],
     )
     _tell_next(app)
     return app
@@ -307,7 +329,7 @@ def application_withdraw(*, actor: User, application: Application, reason: str =
 def inbox(user: User) -> Any:
     """What waits for this user: applications at a level they decide, in their regions, overdue first."""
     q = Q(pk__in=[])
-    for state, permission in LEVEL_PERMISSION.items():
+    for state, permission in [*LEVEL_PERMISSION.items(), *ISSUER_TURNS.items()]:
         for prefix in scope_prefixes(user, permission):
             q |= Q(state=state, fbfbm__startswith=prefix)
     return Application.objects.filter(q).order_by("step_due", "created_at")

@@ -191,6 +191,7 @@ def application_page(request: HttpRequest, code: str) -> HttpResponse:
                     comment=request.POST.get("comment", ""),
                     expected=expected,
                     survey=_survey_args(request) if decision == "survey" else None,
+                    attachment=request.FILES.get("attachment"),
                 )
             else:
                 raise DomainError("未知的操作", "unknown action")

@@ -73,13 +73,22 @@ def test_the_farmer_applies_uploads_and_submits_and_the_village_decides(demo, me
         f"/applications/{app.code}/", {"action": "decide", "decision": "return", "expected": "issuer_review"}
     ).content.decode()
     assert "须写明理由" in page
-    client.post(f"/applications/{app.code}/", {"action": "decide", "decision": "approve", "expected": "issuer_review"})
+    minutes = SimpleUploadedFile("minutes.pdf", b"%PDF-1.4\n% minutes of the group meeting\n", "application/pdf")
+    client.post(
+        f"/applications/{app.code}/",
+        {"action": "decide", "decision": "approve", "expected": "issuer_review", "attachment": minutes},
+    )
     app.refresh_from_db()
     assert app.state == State.TOWNSHIP_REVIEW
+    step = app.steps.get(action="approved")
+    assert [a["file_name"] for a in step.attachments] == ["minutes.pdf"]
+    attached = app.materials.get(pk=step.attachments[0]["material"])
+    assert "附件 minutes.pdf" in client.get(f"/applications/{app.code}/").content.decode()
+    assert client.get(f"/applications/{app.code}/materials/{attached.pk}/")["Content-Type"] == "application/pdf"
     stale = client.post(
         f"/applications/{app.code}/", {"action": "decide", "decision": "approve", "expected": "issuer_review"}
     )
-    assert "已被他人处理" in stale.content.decode() or "无权" in stale.content.decode()
+    assert "已被他人处理" in stale.content.decode()  # the second decision on what the village saw
 
     client = login("township2")  # another township: nothing to see, nothing to do
     assert client.get(f"/applications/{app.code}/").status_code == 404
@@ -127,6 +136,7 @@ def test_every_action_through_the_api_with_the_pages_permissions(demo, media):
     )
     assert resp.status_code == 201, resp.json()
     code = resp.json()["code"]
+    assert "id_number_enc" not in str(resp.json()) and resp.json()["change_data"]["members_added"][0]["id_masked"]
     assert good not in str(resp.json()) and resp.json()["missing_materials"] == REQUIRED_MATERIALS[BusinessType.MEMBERS]
     for name in REQUIRED_MATERIALS[BusinessType.MEMBERS]:
         upload = SimpleUploadedFile("p.pdf", b"%PDF-1.4\n%scan\n", "application/pdf")

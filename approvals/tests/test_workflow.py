@@ -65,6 +65,7 @@ def test_a_member_change_goes_through_every_level_to_approval(member_change):
     assert app.state == State.COUNTY_REVIEW
     app = application_decide(actor=_u("county"), application=app, decision="approve")
     assert app.state == State.APPROVED and app.step_due is not None  # the issuer publicises within 10 days
+    assert list(inbox(_u("village"))) == [app] and list(inbox(_u("county"))) == []  # the issuer's turn now
     steps = list(Step.objects.filter(application=app).values_list("action", "from_state", "to_state"))
     assert steps == [
         ("created", "draft", "draft"),
@@ -156,6 +157,8 @@ def test_an_application_is_for_ones_own_household_and_its_parcels(demo):
     with pytest.raises(PermissionDeniedError):  # another township's officer
         application_create(actor=_u("township2"), business="1031", cbfbm=other, summary="x")
     household = _u("farmer").offices.get().contractor_code
+    with pytest.raises(ApprovalError, match="请选择涉及的地块"):  # a change of parcels names them
+        application_create(actor=_u("farmer"), business="1033", cbfbm=household, summary="x")
     with pytest.raises(ApprovalError, match="不是该户承包的"):
         application_create(
             actor=_u("farmer"), business="1033", cbfbm=household, summary="x", dkbms=["4503261002000100099"]
