@@ -489,3 +489,134 @@ def test_the_farmer_confirms_a_boundary_on_a_phone(browser, server, boundary_to_
         rows = LineConfirmation.objects.filter(line__upload=task.submitted, cbfbm=household)
         assert rows.exists() and {r.decision for r in rows} == {"confirmed"}
         assert all(r.decided_by.username == "farmer" and r.decided_at for r in rows)
+
+
+@pytest.fixture(scope="module")
+def applications_cleanup(server, django_db_blocker, tmp_path_factory):
+    """Media in a temporary folder; afterwards every row the application test made is removed (the
+    application, its steps and materials, the staged household, the draft, its notice)."""
+    from django.conf import settings
+
+    before = settings.MEDIA_ROOT
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("application-media")
+    yield
+    with django_db_blocker.unblock():
+        from approvals.models import Application, Material, Step
+        from contracts.models import Contract, Contractor, ContractParcel, FamilyMember
+        from publicity.models import Notice, NoticeAudience, NoticeSubject, Notification
+
+        notices = [
+            f"/notices/{pk}/" for pk in Application.objects.exclude(notice=None).values_list("notice_id", flat=True)
+        ]
+        Notification.objects.filter(url__startswith="/applications/").delete()
+        Notification.objects.filter(url__in=notices).delete()
+        for app in Application.objects.all():
+            Step.objects.filter(application=app).delete()
+            Material.objects.filter(application=app).delete()
+            Application.objects.filter(pk=app.pk).delete()
+            if app.draft_id:
+                ContractParcel.objects.filter(contract_id=app.draft_id).delete()
+                Contract.objects.filter(pk=app.draft_id).delete()
+            if app.notice_id:
+                NoticeAudience.objects.filter(notice_id=app.notice_id).delete()
+                NoticeSubject.objects.filter(notice_id=app.notice_id).delete()
+                Notice.objects.get(pk=app.notice_id).parcels.clear()
+                Notice.objects.filter(pk=app.notice_id).delete()
+            if app.staged.get("contractor"):
+                FamilyMember.objects.filter(contractor_id=app.staged["contractor"]).delete()
+                Contractor.objects.filter(pk=app.staged["contractor"]).delete()
+    settings.MEDIA_ROOT = before
+
+
+def _phone(browser, server: str, username: str):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto(server + "/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    return page
+
+
+def test_a_member_change_from_the_farmers_phone_through_every_level(
+    browser, server, applications_cleanup, django_db_blocker, tmp_path
+):
+    """The no-survey path in Chromium: the farmer applies on a phone and photographs the materials; the
+    village, the township and the county approve on their pages; the village publicises the new contract;
+    the farmer follows it all on the timeline."""
+    from datetime import date
+
+    from PIL import Image
+
+    from approvals.models import REQUIRED_MATERIALS, Application
+    from publicity.tests.conftest import _Today
+
+    photo = tmp_path / "hukou.jpg"
+    Image.new("RGB", (900, 1200), "white").save(photo, format="JPEG")
+    page = _phone(browser, server, "farmer")
+    page.goto(server + "/applications/")
+    page.click("#new-application")
+    page.select_option("#business", "1031")
+    assert page.locator("fieldset[data-for='1031']").is_visible()
+    assert not page.locator("fieldset[data-for='1032']").is_visible()
+    page.fill("textarea[name=summary]", "女儿出嫁迁出，申请减少家庭成员")
+    page.locator("fieldset[data-for='1031'] input[name=remove]").last.check()
+    page.click("#application-form button[type=submit]")
+    page.wait_for_selector("#material-form")
+    code = page.url.rstrip("/").rsplit("/", 1)[1]
+    for name in REQUIRED_MATERIALS["1031"]:
+        page.select_option("#material-form select[name=name]", name)
+        page.set_input_files("#material-form input[type=file]", str(photo))
+        page.click("#material-form button")
+        page.wait_for_load_state("networkidle")
+    assert page.locator("#materials img").count() == len(REQUIRED_MATERIALS["1031"])
+    page.click("#submit-form button")
+    page.wait_for_load_state("networkidle")
+    assert "发包方初审" in page.inner_text("#state")
+    page.close()
+
+    for officer, next_state in (("village", "乡镇审核"), ("township", "县级审批"), ("county", "已批准")):
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(server + "/accounts/login/")
+        page.fill("input[name=username]", officer)
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.goto(server + "/applications/")
+        page.click(f"#inbox >> text={code}")  # it waits in this officer's inbox
+        page.wait_for_function("document.getElementById('app-map').dataset.features > 0")
+        page.fill("#decide-form textarea[name=comment]", "材料齐全，同意")
+        page.click("#decide-form button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        assert next_state in page.inner_text("#state")
+        page.close()
+
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(server + "/accounts/login/")
+    page.fill("input[name=username]", "township2")  # another township: not there at all
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    assert page.goto(f"{server}/applications/{code}/").status == 404
+    page.close()
+
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(server + "/accounts/login/")
+    page.fill("input[name=username]", "village")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{server}/applications/{code}/")
+    with pytest.MonkeyPatch.context() as mp:  # the live server is a thread of this process
+        mp.setattr("publicity.notices.date", _Today(date(2025, 9, 26)))  # a day the shipped calendar covers
+        page.click("#publicise-form button")
+        page.wait_for_load_state("networkidle")
+    assert "合同公示" in page.inner_text("#state"), page.inner_text("main")[:600]
+    page.close()
+
+    page = _phone(browser, server, "farmer")
+    page.goto(f"{server}/applications/{code}/")
+    timeline = page.inner_text("#timeline")
+    for step in ("提交", "同意", "合同公示"):
+        assert step in timeline
+    assert page.locator("#timeline li").count() == 6  # created, submitted, three approvals, publicised
+    page.close()
+    with django_db_blocker.unblock():
+        app = Application.objects.get(code=code)
+        assert app.state == "contract_publicity" and app.notice.status == "posted" and app.draft.status == "pending"
