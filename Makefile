@@ -1,5 +1,5 @@
 # Tianjie 田界 — the two commands (README): `make run` and `make test`.
-.PHONY: run test services stop install lint typecheck bench bench-gis
+.PHONY: run test services stop install lint typecheck bench bench-gis bench-applications
 
 run:        ## install what is missing, start services, load the demo county, serve it
 	@scripts/tj.sh run
@@ -27,3 +27,6 @@ bench:      ## benchmarks; figures go to docs/BENCHMARKS.md
 
 bench-gis:  ## OGC API pages vs tipg, imagery tiles vs titiler (needs the database `make bench` made)
 	@scripts/tj.sh services && eval "$$(scripts/tj.sh env)" && DJANGO_SETTINGS_MODULE=config.settings.local .venv/bin/python bench/features_imagery.py
+
+bench-applications:  ## inbox and list over 100,000 applications, 50 users with locust (the `make bench` database)
+	@scripts/tj.sh services && eval "$$(scripts/tj.sh env)" && DJANGO_SETTINGS_MODULE=config.settings.local .venv/bin/python bench/applications.py
