@@ -5,34 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('approvals', '0002_links_materials_change_record'),
-        ('contracts', '0005_filing_register_and_recall'),
-        ('publicity', '0004_notice_subjects'),
-        ('surveys', '0003_collective_party'),
+        ("approvals", "0002_links_materials_change_record"),
+        ("contracts", "0005_filing_register_and_recall"),
+        ("publicity", "0004_notice_subjects"),
+        ("surveys", "0003_collective_party"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='application',
-            name='application_scope_state',
+            model_name="application",
+            name="application_scope_state",
         ),
         migrations.AddIndex(
-            model_name='application',
-            index=models.Index(fields=['state', 'fbfbm'], name='application_state_scope', opclasses=['varchar_pattern_ops', 'varchar_pattern_ops']),
+            model_name="application",
+            index=models.Index(
+                fields=["state", "fbfbm"],
+                name="application_state_scope",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
+            ),
         ),
         migrations.AddIndex(
-            model_name='application',
-            index=models.Index(fields=['fbfbm'], name='application_scope', opclasses=['varchar_pattern_ops']),
+            model_name="application",
+            index=models.Index(fields=["fbfbm"], name="application_scope", opclasses=["varchar_pattern_ops"]),
         ),
         migrations.AddIndex(
-            model_name='application',
-            index=models.Index(fields=['state', 'step_due'], name='application_state_due'),
+            model_name="application",
+            index=models.Index(fields=["state", "step_due"], name="application_state_due"),
         ),
         migrations.AddIndex(
-            model_name='application',
-            index=models.Index(fields=['-created_at'], name='application_newest'),
+            model_name="application",
+            index=models.Index(fields=["-created_at"], name="application_newest"),
         ),
     ]
