@@ -24,7 +24,20 @@ import subprocess
 import sys
 import time
 
-from run import DB, OUT, ROOT, bench_env, generate, pct, psql_args, sh, start_gunicorn, time_http, wait_http
+from run import (
+    DB,
+    OUT,
+    ROOT,
+    bench_env,
+    generate,
+    pct,
+    psql_args,
+    session_cookie,
+    sh,
+    start_gunicorn,
+    time_http,
+    wait_http,
+)
 
 APPLICATIONS = 100_000
 OFFICERS = ("village", "township", "county")
@@ -81,21 +94,6 @@ def django_setup() -> None:
     django.setup()
 
 
-def cookie(username: str) -> str:
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.cached_db import SessionStore
-
-    from accounts.models import User
-
-    user = User.objects.get(username=username)
-    s = SessionStore()
-    s[SESSION_KEY] = str(user.pk)
-    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    s[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    s.create()
-    return f"sessionid={s.session_key}"
-
-
 def visible_codes(username: str, k: int = 20) -> list[str]:
     from accounts.models import User
     from approvals.selectors import applications_visible
@@ -148,7 +146,7 @@ def latency(rounds: int) -> dict:
     try:
         wait_http(18001, "/healthz")
         for who in OFFICERS:
-            headers = {"Cookie": cookie(who)}
+            headers = {"Cookie": session_cookie(who)}
             out[who] = {}
             for label, paths in paths_for(who).items():
                 time_http(18001, paths, headers)  # warm-up
@@ -207,7 +205,7 @@ class Officer(HttpUser):
 def load(users: int, seconds: int) -> dict:
     """50 users against gunicorn as deployed; locust's own statistics, with every failure counted."""
     locust = peer_tool("locust", "bench/requirements-locust.txt", "locust")
-    roster = {who: {"cookie": cookie(who), "codes": visible_codes(who)} for who in OFFICERS}
+    roster = {who: {"cookie": session_cookie(who), "codes": visible_codes(who)} for who in OFFICERS}
     (OUT / "locustfile.py").write_text(LOCUSTFILE.format(users=json.dumps(roster)))
     env = dict(bench_env())
     web = subprocess.Popen(

@@ -129,7 +129,7 @@ def wait_http(port: int, path: str, timeout: float = 120) -> None:
     raise RuntimeError(f"server on port {port} did not start")
 
 
-def session_cookie() -> str:
+def session_cookie(username: str = "county") -> str:
     os.environ.update(TIANJIE_DB_NAME=DB)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
     import django
@@ -140,7 +140,7 @@ def session_cookie() -> str:
 
     from accounts.models import User
 
-    user = User.objects.get(username="county")
+    user = User.objects.get(username=username)
     s = SessionStore()
     s[SESSION_KEY] = str(user.pk)
     s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"

@@ -61,21 +61,7 @@ def contractor_create(
         valid_from=datetime.now(UTC),
         **fields,
     )
-    FamilyMember.objects.bulk_create(
-        [
-            FamilyMember(
-                contractor=contractor,
-                name=m.name,
-                sex=m.sex,
-                id_type=m.id_type,
-                id_number=validate_id_document(m.id_type, m.id_number),
-                id_number_hash=lookup_hash(m.id_number),
-                relation=m.relation,
-                is_co_owner=m.is_co_owner,
-            )
-            for m in members
-        ]
-    )
+    FamilyMember.objects.bulk_create(_member_rows(contractor, members))
     # Never the ID number itself in the audit data: only the code and the member count.
     audit.record(
         actor=actor,
@@ -85,6 +71,23 @@ def contractor_create(
         data={"cbfbm": cbfbm, "members": len(members)},
     )
     return contractor
+
+
+def _member_rows(contractor: Contractor, members: list[MemberInput]) -> list[FamilyMember]:
+    """New members of a household version, their ID numbers encrypted with a lookup hash beside."""
+    return [
+        FamilyMember(
+            contractor=contractor,
+            name=m.name,
+            sex=m.sex,
+            id_type=m.id_type,
+            id_number=validate_id_document(m.id_type, m.id_number),
+            id_number_hash=lookup_hash(m.id_number),
+            relation=m.relation,
+            is_co_owner=m.is_co_owner,
+        )
+        for m in members
+    ]
 
 
 def _check_members(members: list[MemberInput]) -> None:
@@ -163,20 +166,7 @@ def contractor_stage(
         )
         for m in kept
     ]
-    copied += [
-        FamilyMember(
-            contractor=staged,
-            name=m.name,
-            sex=m.sex,
-            id_type=m.id_type,
-            id_number=validate_id_document(m.id_type, m.id_number),
-            id_number_hash=lookup_hash(m.id_number),
-            relation=m.relation,
-            is_co_owner=m.is_co_owner,
-        )
-        for m in added
-    ]
-    FamilyMember.objects.bulk_create(copied)
+    FamilyMember.objects.bulk_create(copied + _member_rows(staged, added))
     audit.record(
         actor=actor,
         action="contractor.staged",

@@ -162,6 +162,15 @@ def parcel_create(
     return parcel
 
 
+def _copied_fields(parcel: Parcel) -> dict[str, Any]:
+    """A parcel version's stored fields, to start the next version from (not its id or generated copy)."""
+    return {
+        f.attname: getattr(parcel, f.attname)
+        for f in Parcel._meta.concrete_fields
+        if f.attname not in ("id", "geom_3857") and not f.generated
+    }
+
+
 @transaction.atomic
 def parcel_revise(*, actor: Any, parcel: Parcel, geom: GEOSGeometry | str | None = None, **fields: Any) -> Parcel:
     """Make version n+1 of a current parcel and close version n; nothing is overwritten."""
@@ -173,11 +182,7 @@ def parcel_revise(*, actor: Any, parcel: Parcel, geom: GEOSGeometry | str | None
     g = clean_parcel_geometry(geom) if geom is not None else current.geom
     scmj = geometry_area_m2(g, measure_srid_for(current.dkbm))
     Parcel.objects.filter(pk=current.pk).update(valid_to=now, status=VersionStatus.SUPERSEDED)
-    data = {
-        f.attname: getattr(current, f.attname)
-        for f in Parcel._meta.concrete_fields
-        if f.attname not in ("id", "geom_3857") and not f.generated
-    }
+    data = _copied_fields(current)
     data.update(fields)
     data.update(
         geom=g,
@@ -226,13 +231,7 @@ def parcel_stage(
     current = next((v for v in versions if v.valid_to is None), None)
     if versions and current is None:
         raise CodeError(f"地块 {dkbm} 已注销，不能再用", f"parcel code {dkbm} was retired", field="dkbm")
-    data: dict[str, Any] = {}
-    if current is not None:
-        data = {
-            f.attname: getattr(current, f.attname)
-            for f in Parcel._meta.concrete_fields
-            if f.attname not in ("id", "geom_3857") and not f.generated
-        }
+    data: dict[str, Any] = _copied_fields(current) if current is not None else {}
     scmj = geometry_area_m2(g, measure_srid_for(dkbm))
     now = datetime.now(UTC)
     data.update(fields)
