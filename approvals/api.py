@@ -25,12 +25,14 @@ from .serializers import (
     ExpectedInput,
     MaterialInput,
     MaterialSerializer,
-    WithdrawInput,
+    ReasonInput,
+    SubmitInput,
 )
 from .services import (
     application_create,
     application_decide,
     application_publicise,
+    application_register,
     application_submit,
     application_withdraw,
     inbox,
@@ -140,14 +142,17 @@ class SubmitApi(APIView):
     @extend_schema(
         operation_id="applications_submit",
         summary="提交 / Submit",
-        request=ExpectedInput,
+        request=SubmitInput,
         responses=ApplicationDetailSerializer,
     )
     def post(self, request: Request, code: str) -> Response:
-        data = ExpectedInput(data=request.data)
+        data = SubmitInput(data=request.data)
         data.is_valid(raise_exception=True)
         app = application_submit(
-            actor=_user(request), application=_app(request, code), expected=data.validated_data.get("expected")
+            actor=_user(request),
+            application=_app(request, code),
+            expected=data.validated_data.get("expected"),
+            reply=data.validated_data.get("reply", ""),
         )
         return Response(_detail(app))
 
@@ -190,11 +195,11 @@ class WithdrawApi(APIView):
     @extend_schema(
         operation_id="applications_withdraw",
         summary="撤回 / Withdraw",
-        request=WithdrawInput,
+        request=ReasonInput,
         responses=ApplicationDetailSerializer,
     )
     def post(self, request: Request, code: str) -> Response:
-        data = WithdrawInput(data=request.data)
+        data = ReasonInput(data=request.data)
         data.is_valid(raise_exception=True)
         app = application_withdraw(
             actor=_user(request), application=_app(request, code), reason=data.validated_data.get("reason", "")
@@ -239,3 +244,21 @@ class MaterialApi(APIView):
             upload=data.validated_data["file"],
         )
         return Response(MaterialSerializer(material).data, status=201)
+
+
+class RegisterApi(APIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="applications_register",
+        summary="县级登记：补发、换发、注销权证，注销合同 / Register a certificate action or a cancellation",
+        request=ReasonInput,
+        responses=ApplicationDetailSerializer,
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        app = application_register(
+            actor=_user(request), application=_app(request, code), reason=data.validated_data.get("reason", "")
+        )
+        return Response(_detail(app))

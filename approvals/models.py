@@ -52,6 +52,9 @@ REQUIRED_MATERIALS: dict[str, list[str]] = {
 
 # Types whose change needs a re-survey of the parcels (the survey branch).
 SURVEY_TYPES = {BusinessType.PARCELS, BusinessType.EXCHANGE, BusinessType.SPLIT}
+# Types with no new contract: after approval the county registers the certificate action or the
+# cancellation directly (no contract publicity, no signing).
+REGISTER_TYPES = {BusinessType.CANCEL, BusinessType.CERT_REISSUE, BusinessType.CERT_REPLACE, BusinessType.CERT_CANCEL}
 
 
 class State(models.TextChoices):
@@ -154,6 +157,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=State.SIGNING, target=State.FILED)
     def file(self) -> None: ...
 
+    @transition(field=state, source=State.APPROVED, target=State.FILED)
+    def register(self) -> None: ...
+
     @transition(field=state, source=REVIEW_STATES, target=State.RETURNED)
     def return_for_revision(self) -> None: ...
 
@@ -185,6 +191,7 @@ STEP_ACTIONS = {
     "contract_publicised": "合同公示 Contract publicised",
     "publicity_ended": "公示期满 Publicity ended",
     "filed": "备案 Filed",
+    "registered": "登记 Registered",
 }
 
 

@@ -359,3 +359,42 @@ def change_message(app: Application, entry: RegisterEntry, retired: list[Parcel]
             "AREA_CHANGE": str(new.total_area - (old.total_area if old else Decimal("0"))),
         },
     }
+
+
+def register_message(
+    app: Application, contract: Contract, old: Certificate | None, new: Certificate | None
+) -> dict[str, Any]:
+    """A certificate action (201–203) or a cancellation (107) in the 2019 message's shape."""
+    cancelled = contract.status == VersionStatus.CANCELLED
+    certs = ([{"CZFS": DELETE, "CBJYQZBM": old.cbjyqzbm, "SERIAL": old.serial}] if old else []) + (
+        [{"CZFS": ADD, "CBJYQZBM": new.cbjyqzbm, "SERIAL": new.serial}] if new else []
+    )
+    return {
+        "HEAD": {
+            "SENDER": contract.cbhtbm[:6],
+            "SEND_TIME": None,
+            "BUSINESS_CODE": app.business,
+            "GUID": str(uuid.uuid4()),
+        },
+        "BUSINESS_DATA": {
+            "REGION": contract.cbhtbm[:6],
+            "YWLSH": app.code,
+            "PREVIOUS_YWLSH": None,
+            "TIME": timezone.localtime().isoformat(),
+            "FBFBM": contract.issuer.fbfbm,
+            "CBFBM": contract.contractor.cbfbm,
+            "CBHTBM": contract.cbhtbm,
+            "CBJYQZBM": contract.cbhtbm,
+        },
+        "ORIGINAL_DATA": {
+            "CBHT": [_cbht(contract)],
+            "CBDKXX": list(_cbdkxx(contract).values()),
+            "CBJYQZ": [{"CBJYQZBM": old.cbjyqzbm, "SERIAL": old.serial}] if old else [],
+        },
+        "CHANGE_DATA": {
+            "CBHT": [{"CZFS": DELETE if cancelled else NONE, **_cbht(contract)}],
+            "CBDKXX": [{"CZFS": DELETE if cancelled else NONE, **r} for r in _cbdkxx(contract).values()],
+            "CBJYQZ": certs,
+            "PROJECTION": {"SRID": 4490, "NAME": "CGCS2000"},
+        },
+    }

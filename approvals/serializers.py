@@ -90,6 +90,12 @@ class ExpectedInput(serializers.Serializer):
     expected = serializers.CharField(required=False, help_text="您看到的状态；已变化则 409 冲突")
 
 
+class SubmitInput(ExpectedInput):
+    reply = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="答复退回意见（退回后再提交时必填）"
+    )
+
+
 class DecideInput(ExpectedInput):
     decision = serializers.ChoiceField(choices=["approve", "return", "reject", "survey"])
     comment = serializers.CharField(required=False, allow_blank=True, default="")
@@ -99,7 +105,7 @@ class DecideInput(ExpectedInput):
     attachment = serializers.FileField(required=False, help_text="附件（JPG、PNG 或 PDF）")
 
 
-class WithdrawInput(serializers.Serializer):
+class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 

@@ -22,8 +22,8 @@ from accounts.models import Office, Role, User
 from accounts.scoping import can, scope_prefixes
 from accounts.selectors import household_codes
 from audit import services as audit
-from contracts.filing import contract_draft
-from contracts.models import Contractor
+from contracts.filing import certificate_cancel, certificate_reissue, contract_cancel, contract_draft
+from contracts.models import Certificate, CertificateStatus, Contractor
 from publicity.models import NoticeKind
 from publicity.notices import notice_create, notice_post
 from publicity.notify import notify_users, officers_of
@@ -34,13 +34,23 @@ from spatial.services import parcel_retire
 from spatial.subjects import resolve_subjects
 from surveys.services import survey_task_create
 
-from .materials import decision_attachment
-from .models import REQUIRED_MATERIALS, SURVEY_TYPES, Application, BusinessType, ChangeRecord, State, Step
+from .materials import decision_attachment, may_edit
+from .models import (
+    REGISTER_TYPES,
+    REQUIRED_MATERIALS,
+    SURVEY_TYPES,
+    Application,
+    BusinessType,
+    ChangeRecord,
+    State,
+    Step,
+)
 from .registry import (
     change_message,
     clean_change,
     current_contract,
     parcels_for_draft,
+    register_message,
     stage_change,
 )
 
@@ -51,8 +61,13 @@ LEVEL_PERMISSION = {
     State.TOWNSHIP_REREVIEW: "applications.township_review",
     State.COUNTY_REVIEW: "applications.county_review",
 }
-# After the review the issuer acts: it publicises the approved contract and signs it.
-ISSUER_TURNS = {State.APPROVED: "contracts.sign_issuer", State.SIGNING: "contracts.sign_issuer"}
+# After the review: the issuer publicises the approved contract and signs it; for a certificate action or
+# a cancellation the county registers it.
+AFTER_REVIEW = [
+    (State.APPROVED, "contracts.sign_issuer", Q(~Q(business__in=REGISTER_TYPES))),
+    (State.SIGNING, "contracts.sign_issuer", Q()),
+    (State.APPROVED, "contracts.file", Q(business__in=REGISTER_TYPES)),
+]
 STEP_DAYS = {
     State.ISSUER_REVIEW: 5,
     State.TOWNSHIP_REVIEW: 5,
@@ -196,17 +211,20 @@ def _save(app: Application) -> None:
 
 
 @transaction.atomic
-def application_submit(*, actor: User, application: Application, expected: str | None = None) -> Application:
-    """Send the draft (or the revised application) to the issuer's review."""
+def application_submit(
+    *, actor: User, application: Application, expected: str | None = None, reply: str = ""
+) -> Application:
+    """Send the draft to the issuer's review; a returned application goes back with the applicant's
+    answer to the reasons (`reply`, required then)."""
     app = _fresh(application, expected)
-    if (
-        app.applicant_id != actor.pk
-        and app.cbfbm not in household_codes(actor)
-        and not can(actor, "applications.issuer_review", app.cbfbm)
-    ):
+    if not may_edit(actor, app):
         raise PermissionDeniedError("只有申请人或发包方可以提交", "only the applicant or the issuer submits")
     if app.state not in (State.DRAFT, State.RETURNED):
         raise ApprovalError(f"申请{State(app.state).label}，不能提交", f"the application is {app.state}")
+    if app.state == State.RETURNED and not reply.strip():
+        raise ApprovalError(
+            "请答复退回意见：说明补充或修改了什么", "answer the return: say what you added or changed", field="reply"
+        )
     missing = missing_materials(app)
     if missing:
         raise ApprovalError(
@@ -217,7 +235,7 @@ def application_submit(*, actor: User, application: Application, expected: str |
     app.returned_from = ""
     _due(app)
     _save(app)
-    _log(app, actor, "submitted", before)
+    _log(app, actor, "submitted", before, reply.strip())
     _tell_next(app)
     return app
 
@@ -329,9 +347,10 @@ def application_withdraw(*, actor: User, application: Application, reason: str =
 def inbox(user: User) -> Any:
     """What waits for this user: applications at a level they decide, in their regions, overdue first."""
     q = Q(pk__in=[])
-    for state, permission in [*LEVEL_PERMISSION.items(), *ISSUER_TURNS.items()]:
+    turns = [(state, permission, Q()) for state, permission in LEVEL_PERMISSION.items()] + AFTER_REVIEW
+    for state, permission, which in turns:
         for prefix in scope_prefixes(user, permission):
-            q |= Q(state=state, fbfbm__startswith=prefix)
+            q |= Q(state=state, fbfbm__startswith=prefix) & which
     return Application.objects.filter(q).order_by("step_due", "created_at")
 
 
@@ -368,6 +387,8 @@ def application_publicise(
         raise PermissionDeniedError("合同公示由发包方发布", "the issuer publicises the contract")
     if app.state != State.APPROVED:
         raise ApprovalError(f"申请{State(app.state).label}，批准后才能公示合同", "approve it first")
+    if app.business in REGISTER_TYPES:
+        raise ApprovalError("这项业务不签新合同，由县级直接登记", "no new contract here: the county registers it")
     contract = current_contract(app.cbfbm)
     if contract is None:
         raise ApprovalError("该户没有现行承包合同", "the household has no current contract", code="no_contract")
@@ -448,5 +469,49 @@ def application_filed(*, entry: Any, actor: User) -> Application | None:
     app.step_due = None
     _save(app)
     _log(app, actor, "filed", before, f"备案，登记簿流水号 {entry.cbjyqzlsh}", serial=entry.cbjyqzlsh)
+    _tell_next(app)
+    return app
+
+
+@transaction.atomic
+def application_register(
+    *, actor: User, application: Application, reason: str = "", expected: str | None = None
+) -> Application:
+    """After approval, the county registers a change that makes no new contract: 201 补发 (a new
+    certificate, the lost one cancelled), 202 换发 (a new certificate, the old one to be recovered), 203
+    注销 of the certificate, 107 注销 of the contract. The change record is kept as for a filing."""
+    app = _fresh(application, expected)
+    if not can(actor, "contracts.file", app.fbfbm):
+        raise PermissionDeniedError("由县农业农村局登记", "the county bureau registers it")
+    if app.state != State.APPROVED or app.business not in REGISTER_TYPES:
+        raise ApprovalError(
+            "只有已批准的权证业务或注销可以直接登记", "only an approved certificate action or cancellation"
+        )
+    contract = current_contract(app.cbfbm)
+    if contract is None:
+        raise ApprovalError("该户没有现行承包合同", "the household has no current contract", code="no_contract")
+    why = reason.strip() or app.summary
+    old = Certificate.objects.filter(cbjyqzbm=contract.cbhtbm, status=CertificateStatus.ISSUED).first()
+    new = None
+    if app.business == BusinessType.CERT_REISSUE:
+        new = certificate_reissue(actor=actor, contract=contract, lost=True, reason=why)
+    elif app.business == BusinessType.CERT_REPLACE:
+        new = certificate_reissue(actor=actor, contract=contract, lost=False, reason=why)
+    elif app.business == BusinessType.CERT_CANCEL:
+        certificate_cancel(actor=actor, contract=contract, reason=why)
+    else:
+        contract = contract_cancel(actor=actor, contract=contract, reason=why)
+    message = register_message(app, contract, old, new)
+    ChangeRecord.objects.create(application=app, guid=message["HEAD"]["GUID"], message=message)
+    before = app.state
+    app.register()
+    app.step_due = None
+    _save(app)
+    note = (
+        f"新权证流水号 {new.serial}"
+        if new
+        else ("合同已注销" if app.business == BusinessType.CANCEL else "权证待收回注销")
+    )
+    _log(app, actor, "registered", before, note)
     _tell_next(app)
     return app

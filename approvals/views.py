@@ -20,12 +20,13 @@ from spatial.imagery import imagery_layers
 
 from . import selectors
 from .materials import material_names, material_upload, may_edit
-from .models import REQUIRED_MATERIALS, Application, BusinessType, State
+from .models import REGISTER_TYPES, REQUIRED_MATERIALS, Application, BusinessType, State
 from .registry import current_household
 from .services import (
     application_create,
     application_decide,
     application_publicise,
+    application_register,
     application_submit,
     application_withdraw,
     inbox,
@@ -177,11 +178,15 @@ def application_page(request: HttpRequest, code: str) -> HttpResponse:
                     raise DomainError("请选择文件", "choose a file", field="file")
                 material_upload(actor=user, application=app, name=request.POST.get("name", ""), upload=upload)
             elif action == "submit":
-                application_submit(actor=user, application=app, expected=expected)
+                application_submit(actor=user, application=app, expected=expected, reply=request.POST.get("reply", ""))
             elif action == "withdraw":
                 application_withdraw(actor=user, application=app, reason=request.POST.get("comment", ""))
             elif action == "publicise":
                 application_publicise(actor=user, application=app, expected=expected)
+            elif action == "register":
+                application_register(
+                    actor=user, application=app, expected=expected, reason=request.POST.get("comment", "")
+                )
             elif action == "decide":
                 decision = request.POST.get("decision", "")
                 application_decide(
@@ -222,7 +227,12 @@ def application_page(request: HttpRequest, code: str) -> HttpResponse:
             "may_decide": selectors.may_decide(user, app),
             "may_withdraw": app.applicant_id == user.pk
             and app.state in (State.DRAFT, State.RETURNED, State.ISSUER_REVIEW),
-            "may_publicise": state == State.APPROVED and can(user, "contracts.sign_issuer", app.fbfbm),
+            "may_publicise": state == State.APPROVED
+            and app.business not in REGISTER_TYPES
+            and can(user, "contracts.sign_issuer", app.fbfbm),
+            "may_register": state == State.APPROVED
+            and app.business in REGISTER_TYPES
+            and can(user, "contracts.file", app.fbfbm),
             "is_household": app.cbfbm in household_codes(user),
             "is_issuer": can(user, "contracts.sign_issuer", app.fbfbm),
             "may_file": can(user, "contracts.file", app.fbfbm),

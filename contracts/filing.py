@@ -300,7 +300,8 @@ def contract_file(*, actor: User, document: ContractDocument) -> RegisterEntry:
         cert.status, cert.recall_since = CertificateStatus.RECALL, now
         cert.recall_reason = f"换发：合同第 {draft.version} 版备案 / re-issued on filing version {draft.version}"
         cert.save(update_fields=["status", "recall_since", "recall_reason"])
-    serial = next_number(RegisterEntry, "cbjyqzlsh", f"{draft.cbhtbm[:6]}{now.year}", 6)  # CBJYQZLSH
+    # CBJYQZLSH: one running number for every certificate of the county, issued on filing or re-issued
+    serial = next_number(Certificate, "serial", f"{draft.cbhtbm[:6]}{now.year}", 6)
     cert = Certificate.objects.create(
         cbjyqzbm=draft.cbhtbm,
         contract=draft,
@@ -388,5 +389,101 @@ def certificate_recover(*, actor: User, certificate: Certificate, recovered_on: 
         subject=cert,
         region_code=cert.cbjyqzbm,
         data={"serial": cert.serial, "recovered_on": str(recovered_on), "destroyed": destroyed},
+    )
+    return cert
+
+
+# --- certificate business without a new contract (DOMAIN.md: 201 补发, 202 换发, 203 注销) and 107 注销 ---
+
+
+def _certificate_in_force(contract: Contract) -> Certificate:
+    cert = (
+        Certificate.objects.select_for_update()
+        .filter(cbjyqzbm=contract.cbhtbm, status=CertificateStatus.ISSUED)
+        .first()
+    )
+    if cert is None:
+        raise FilingError("该合同没有在用的权证", "this contract has no certificate in force", code="no_certificate")
+    return cert
+
+
+def _county_name(code: str) -> str:
+    return Region.objects.filter(code=code[:6]).values_list("name", flat=True).first() or code[:6]
+
+
+@transaction.atomic
+def certificate_reissue(*, actor: User, contract: Contract, lost: bool, reason: str) -> Certificate:
+    """补发 (`lost`: the old certificate is gone; it is cancelled at once as 遗失) or 换发 (damaged: the
+    old one is to be recovered): a new certificate of the same contract, with a new serial."""
+    ensure_can(actor, "contracts.file", contract.cbhtbm)
+    if contract.valid_to is not None or contract.status != VersionStatus.CURRENT:
+        raise FilingError("只能为现行合同补发或换发权证", "only a current contract's certificate", code="not_current")
+    old = _certificate_in_force(contract)
+    now = timezone.now()
+    old.recall_reason = (f"遗失补发：{reason}" if lost else f"换发：{reason}")[:200]
+    old.recall_since = now
+    old.status = CertificateStatus.CANCELLED if lost else CertificateStatus.RECALL
+    old.save(update_fields=["status", "recall_since", "recall_reason"])
+    new = Certificate.objects.create(
+        cbjyqzbm=old.cbjyqzbm,
+        contract=contract,
+        issuing_authority=f"{_county_name(contract.cbhtbm)}人民政府",
+        issued_on=timezone.localdate(now),
+        serial=next_number(Certificate, "serial", f"{contract.cbhtbm[:6]}{now.year}", 6),
+        replaces=old,
+    )
+    audit.record(
+        actor=actor,
+        action="certificate.reissued" if lost else "certificate.replaced",
+        subject=new,
+        region_code=new.cbjyqzbm,
+        data={"serial": new.serial, "replaces": old.serial, "reason": reason[:200]},
+    )
+    return new
+
+
+@transaction.atomic
+def contract_cancel(*, actor: User, contract: Contract, reason: str) -> Contract:
+    """注销 (107): the contract ends now (注销, kept with its end of validity); its parcels go back to the
+    collective; the certificate in force is to be recovered (203 注销)."""
+    ensure_can(actor, "contracts.file", contract.cbhtbm)
+    locked = Contract.objects.select_for_update().get(pk=contract.pk)
+    if locked.valid_to is not None or locked.status != VersionStatus.CURRENT:
+        raise FilingError("只能注销现行合同", "only a current contract can be cancelled", code="not_current")
+    if not reason.strip():
+        raise FilingError("请写明注销原因", "give the reason", field="reason")
+    now = timezone.now()
+    locked.valid_to, locked.status = now, VersionStatus.CANCELLED
+    locked.save(update_fields=["valid_to", "status"])
+    for cert in Certificate.objects.select_for_update().filter(cbjyqzbm=locked.cbhtbm, status=CertificateStatus.ISSUED):
+        cert.status, cert.recall_since = CertificateStatus.RECALL, now
+        cert.recall_reason = f"合同注销：{reason}"[:200]
+        cert.save(update_fields=["status", "recall_since", "recall_reason"])
+    audit.record(
+        actor=actor,
+        action="contract.cancelled",
+        subject=locked,
+        region_code=locked.cbhtbm,
+        data={"contract": locked.cbhtbm, "version": locked.version, "reason": reason[:200]},
+    )
+    return locked
+
+
+@transaction.atomic
+def certificate_cancel(*, actor: User, contract: Contract, reason: str) -> Certificate:
+    """注销 of a certificate (203) without a new one: it is to be recovered and destroyed."""
+    ensure_can(actor, "contracts.file", contract.cbhtbm)
+    cert = _certificate_in_force(contract)
+    if not reason.strip():
+        raise FilingError("请写明注销原因", "give the reason", field="reason")
+    cert.status, cert.recall_since = CertificateStatus.RECALL, timezone.now()
+    cert.recall_reason = f"注销：{reason}"[:200]
+    cert.save(update_fields=["status", "recall_since", "recall_reason"])
+    audit.record(
+        actor=actor,
+        action="certificate.cancelled",
+        subject=cert,
+        region_code=cert.cbjyqzbm,
+        data={"serial": cert.serial, "reason": reason[:200]},
     )
     return cert

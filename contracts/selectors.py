@@ -1,5 +1,5 @@
 """Reads for a farmer: their own household's contracts, parcels, certificates and signed documents, and
-the account a phone login opens."""
+the account a phone login opens; which party a user is to a contract document."""
 
 import json
 from typing import Any
@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.gis.db.models.functions import AsGeoJSON
 
 from accounts.models import IdentityCheck, Role, User
+from accounts.scoping import can
 from accounts.selectors import household_codes
 from spatial.crypto import lookup_hash
 from spatial.models import VersionStatus
@@ -49,6 +50,22 @@ def my_contracts(user: Any) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def document_party(user: Any, document_id: int) -> tuple[ContractDocument | None, str | None]:
+    """The document if the user is one of its parties, and the role they sign in (None: not a party)."""
+    document = (
+        ContractDocument.objects.select_related("contract__contractor", "contract__issuer")
+        .filter(pk=document_id)
+        .first()
+    )
+    if document is None or not user.is_authenticated:
+        return None, None
+    if document.contract.contractor.cbfbm in household_codes(user):
+        return document, "contractor"
+    if can(user, "contracts.sign_issuer", document.contract.issuer.fbfbm):
+        return document, "issuer"
+    return None, None
 
 
 def own_signed_document(user: Any, document_id: int) -> ContractDocument | None:

@@ -1,8 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import api, views
 
 urlpatterns = [
+    path("api/contracts/<str:cbhtbm>/identity/", api.IdentityApi.as_view(), name="api-contract-identity"),
+    path("api/contracts/<str:cbhtbm>/document/", api.DocumentApi.as_view(), name="api-contract-document"),
+    path("api/contracts/documents/<int:document_id>/code/", api.CodeApi.as_view(), name="api-document-code"),
+    path("api/contracts/documents/<int:document_id>/sign/", api.SignApi.as_view(), name="api-document-sign"),
+    path("api/contracts/documents/<int:document_id>/file/", api.FileApi.as_view(), name="api-document-file"),
     path("tsa/", views.timestamp_authority, name="tsa"),
     path("verify/", views.verify_page, name="verify"),
     path("my/contracts/", views.my_contracts_page, name="my-contracts"),

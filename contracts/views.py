@@ -28,7 +28,7 @@ from .filing import certificate_recover, contract_draft, contract_draft_withdraw
 from .models import Certificate, CertificateStatus, Contract, ContractDocument, RegisterEntry
 from .paper import scan_attach
 from .pdfsign import tsa_respond, verify_pdf
-from .selectors import farmer_for_phone_login, my_contracts, my_parcels_geojson, own_signed_document
+from .selectors import document_party, farmer_for_phone_login, my_contracts, my_parcels_geojson, own_signed_document
 from .signing import document_generate, document_sign, sign_purpose, signed_pdf, signer_identity_verify
 
 
@@ -106,19 +106,7 @@ def my_signed_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
 
 
 def _party(request: HttpRequest, document_id: int) -> tuple[Any, str | None]:
-    """The document if the user is one of its parties, and the role they sign in (None: not a party)."""
-    document = (
-        ContractDocument.objects.select_related("contract__contractor", "contract__issuer")
-        .filter(pk=document_id)
-        .first()
-    )
-    if document is None or not request.user.is_authenticated:
-        return None, None
-    if document.contract.contractor.cbfbm in household_codes(request.user):
-        return document, "contractor"
-    if can(request.user, "contracts.sign_issuer", document.contract.issuer.fbfbm):
-        return document, "issuer"
-    return None, None
+    return document_party(request.user, document_id)
 
 
 @login_required

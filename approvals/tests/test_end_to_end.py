@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 import shapely
+from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.identity import otp_issue
 from accounts.models import User
 from approvals.models import Application, ChangeRecord, State, Step
 from approvals.services import (
@@ -15,16 +15,20 @@ from approvals.services import (
     application_create,
     application_decide,
     application_publicise,
+    application_register,
     application_submit,
+    inbox,
 )
 from approvals.tests.test_workflow import with_materials
+from conftest import sign_online
 from contracts.filing import contract_file
 from contracts.models import Contract, ContractDocument, Contractor
-from contracts.signing import document_generate, document_sign, sign_purpose, signer_identity_verify
+from contracts.signing import signer_identity_verify
 from exchange.models import FilingShare
 from publicity.notices import notice_complete
 from publicity.tests.conftest import _Today
 from spatial.codes import id_check_char
+from spatial.errors import PermissionDeniedError
 from spatial.models import Parcel, VersionStatus
 from surveys.models import LineConfirmation, SurveyTask
 from surveys.services import boundary_confirm_collective, boundary_confirm_for, survey_publicise, survey_submit
@@ -56,12 +60,18 @@ def _review(app: Application, *levels: str) -> Application:
 
 def _publicise_and_sign(app: Application) -> ContractDocument:
     """The issuer publicises the draft; the notice ends; the household and the issuer sign online."""
-    farmer, village = _u("farmer"), _u("village")
+    village = _u("village")
     app = application_publicise(actor=village, application=app, expected=State.APPROVED)
     assert app.state == State.CONTRACT_PUBLICITY and app.notice.kind == "contract" and app.notice.working_days >= 10
     notice_complete(actor=village, notice=app.notice, today=AFTER)
     app.refresh_from_db()
     assert app.state == State.SIGNING
+    return _sign(app)
+
+
+def _sign(app: Application) -> ContractDocument:
+    """The village checks the farmer in person; both sign the draft online."""
+    farmer, village = _u("farmer"), _u("village")
     household = Contractor.objects.get(cbfbm=app.cbfbm, valid_to__isnull=True)
     signer_identity_verify(
         actor=village,
@@ -71,11 +81,7 @@ def _publicise_and_sign(app: Application) -> ContractDocument:
         id_number=household.id_number,
         attested=True,
     )
-    document = document_generate(actor=village, contract=app.draft)
-    for actor, role in ((farmer, "contractor"), (village, "issuer")):
-        code = otp_issue(user=actor, purpose=sign_purpose(document, role))
-        document = document_sign(actor=actor, document=document, role=role, code=code)
-    return document
+    return sign_online(app.draft, farmer, village)
 
 
 def test_a_member_change_from_the_farmers_request_to_a_filed_contract(demo, posting_day):
@@ -142,19 +148,7 @@ def test_a_contract_under_publicity_cannot_be_filed(demo, posting_day):
     )
     app = application_publicise(actor=village, application=app)
     household = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
-    signer_identity_verify(
-        actor=village,
-        person=farmer,
-        household=household,
-        name=household.name,
-        id_number=household.id_number,
-        attested=True,
-    )
-    document = document_generate(actor=village, contract=app.draft)
-    for actor, role in ((farmer, "contractor"), (village, "issuer")):
-        document = document_sign(
-            actor=actor, document=document, role=role, code=otp_issue(user=actor, purpose=sign_purpose(document, role))
-        )
+    document = _sign(app)  # signed while the notice still runs
     with pytest.raises(ApprovalError, match="公示期满"):
         contract_file(actor=_u("county"), document=document)
     assert Contract.objects.get(pk=app.draft.pk).status == VersionStatus.PENDING  # the filing was undone
@@ -229,3 +223,110 @@ def test_a_parcel_split_through_the_survey_to_a_filed_contract(demo, posting_day
     assert set(filed.parcels.values_list("dkbm", flat=True)) >= {dkbm, new_code}
     cbdk = {r["DKBM"]: r["CZFS"] for r in ChangeRecord.objects.get(application=app).message["CHANGE_DATA"]["CBDK"]}
     assert cbdk[dkbm] == "03" and cbdk[new_code] == "02"
+
+
+def test_the_whole_member_change_through_the_rest_api(demo, posting_day):
+    """Every action of the no-survey path by API token, as a client app would: only the notice's end is
+    the night job's, and the one-time codes come from the inbox that stands in for SMS here."""
+    import re
+
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from publicity.models import Notification
+
+    def api(username: str) -> APIClient:
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=_u(username))[0].key}")
+        return c
+
+    def code_of(username: str) -> str:
+        note = Notification.objects.filter(recipient=_u(username), body__contains="验证码").order_by("-pk").first()
+        return re.search(r"验证码 (\d{6})", note.body).group(1)
+
+    farmer_user = _u("farmer")
+    cbfbm = farmer_user.offices.get().contractor_code
+    household = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
+    leaving = household.members.exclude(name=household.name).order_by("pk").last()
+    farmer, village = api("farmer"), api("village")
+    resp = farmer.post(
+        "/api/applications/",
+        {
+            "business": "1031",
+            "cbfbm": cbfbm,
+            "summary": "女儿出嫁",
+            "change_data": {"members_removed": [str(leaving.pk)]},
+        },
+        format="json",
+    )
+    code = resp.json()["code"]
+    for name in resp.json()["missing_materials"]:
+        scan = SimpleUploadedFile("s.pdf", b"%PDF-1.4\n%scan\n", "application/pdf")
+        assert farmer.post(f"/api/applications/{code}/materials/", {"name": name, "file": scan}).status_code == 201
+    assert farmer.post(f"/api/applications/{code}/submit/", {}, format="json").status_code == 200
+    for officer in ("village", "township", "county"):
+        assert (
+            api(officer).post(f"/api/applications/{code}/decide/", {"decision": "approve"}, format="json").status_code
+            == 200
+        )
+    resp = village.post(f"/api/applications/{code}/publicise/", {}, format="json")
+    assert resp.json()["state"] == "contract_publicity", resp.json()
+    notice_complete(actor=None, notice=Application.objects.get(code=code).notice, today=AFTER)  # the night job
+    cbhtbm = Application.objects.get(code=code).draft.cbhtbm
+    assert farmer.post(f"/api/contracts/{cbhtbm}/document/").status_code == 404  # the issuer's, not the household's
+    resp = village.post(
+        f"/api/contracts/{cbhtbm}/identity/",
+        {"person": "farmer", "name": household.name, "id_number": household.id_number, "attested": True},
+        format="json",
+    )
+    assert resp.status_code == 201, resp.json()
+    document = village.post(f"/api/contracts/{cbhtbm}/document/").json()["id"]
+    for client, who in ((farmer, "farmer"), (village, "village")):
+        assert client.post(f"/api/contracts/documents/{document}/code/").status_code == 202
+        resp = client.post(f"/api/contracts/documents/{document}/sign/", {"code": code_of(who)}, format="json")
+        assert resp.status_code == 200, resp.json()
+    assert resp.json()["status"] == "signed"
+    assert api("township").post(f"/api/contracts/documents/{document}/file/").status_code == 404  # the county files
+    resp = api("county").post(f"/api/contracts/documents/{document}/file/")
+    assert resp.status_code == 200 and resp.json()["contract"] == cbhtbm
+    detail = farmer.get(f"/api/applications/{code}/").json()
+    assert detail["state"] == "filed" and [s["action"] for s in detail["steps"]][-2:] == ["publicity_ended", "filed"]
+
+
+@pytest.mark.parametrize("business", ["201", "107"])
+def test_a_certificate_reissue_or_a_cancellation_is_registered_by_the_county(demo, posting_day, business):
+    """No new contract: after the review the county registers it. 201 補发: a new certificate with a new
+    serial, the lost one cancelled. 107 注销: the contract ends, its certificate is to be recovered."""
+    from contracts.models import Certificate
+    from spatial.subjects import resolve_subjects
+
+    farmer = _u("farmer")
+    cbfbm = farmer.offices.get().contractor_code
+    contract = Contract.objects.get(contractor__cbfbm=cbfbm, valid_to__isnull=True)
+    old = Certificate.objects.get(cbjyqzbm=contract.cbhtbm, status="issued")
+    summary = "权证遗失，申请补发" if business == "201" else "全家迁入城镇，自愿交回承包地"
+    app = application_create(actor=farmer, business=business, cbfbm=cbfbm, summary=summary)
+    app = _review(
+        application_submit(actor=farmer, application=with_materials(app, farmer)), "village", "township", "county"
+    )
+    assert app.state == State.APPROVED
+    with pytest.raises(ApprovalError, match="不签新合同"):
+        application_publicise(actor=_u("village"), application=app)
+    assert app not in inbox(_u("village")) and app in inbox(_u("county"))
+    with pytest.raises(PermissionDeniedError):
+        application_register(actor=_u("village"), application=app)
+    app = application_register(actor=_u("county"), application=app, expected=State.APPROVED)
+    assert app.state == State.FILED
+    old.refresh_from_db()
+    certs = ChangeRecord.objects.get(application=app).message["CHANGE_DATA"]["CBJYQZ"]
+    if business == "201":
+        new = Certificate.objects.get(cbjyqzbm=contract.cbhtbm, status="issued")
+        assert old.status == "cancelled" and new.replaces == old and new.serial and new.serial != old.serial
+        assert [(c["CZFS"], c["SERIAL"]) for c in certs] == [("04", old.serial), ("02", new.serial)]
+        assert Contract.objects.get(pk=contract.pk).valid_to is None  # the contract itself is unchanged
+    else:
+        assert Contract.objects.get(pk=contract.pk).status == VersionStatus.CANCELLED
+        assert old.status == "recall" and not Certificate.objects.filter(cbjyqzbm=contract.cbhtbm, status="issued")
+        dkbms = list(contract.parcels.values_list("dkbm", flat=True))
+        assert resolve_subjects("parcel_holders", dkbms) == {}  # back with the collective
+    assert Step.objects.filter(application=app, action="registered", actor=_u("county")).exists()

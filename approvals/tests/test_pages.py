@@ -183,3 +183,29 @@ def test_the_county_dashboard_counts_per_township(demo, media, login):
     assert "<td>1</td>" in row  # one waiting in the farmer's township
     assert 'id="township-chart"' in page
     assert login("township").get("/applications/dashboard/").status_code == 404
+
+
+def test_the_inbox_puts_the_overdue_first_and_marks_them(demo, media, login):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from approvals.services import application_create
+
+    farmer = User.objects.get(username="farmer")
+    cbfbm = farmer.offices.get().contractor_code
+    apps = [
+        application_create(
+            actor=farmer, business="1031", cbfbm=cbfbm, summary=s, change_data={"members_removed": [_leaving(cbfbm).pk]}
+        )
+        for s in ("第一份", "第二份")
+    ]
+    today = timezone.localdate()
+    Application.objects.filter(pk=apps[0].pk).update(state=State.ISSUER_REVIEW, step_due=today + timedelta(days=3))
+    Application.objects.filter(pk=apps[1].pk).update(state=State.ISSUER_REVIEW, step_due=today - timedelta(days=2))
+    inbox = login("village").get("/applications/").content.decode().split('id="inbox"')[1].split("</table>")[0]
+    assert inbox.index(apps[1].code) < inbox.index(apps[0].code)  # the overdue one first
+    first_row = inbox.split("<tr")[2]
+    assert 'class="overdue"' in first_row and "已逾期" in first_row and apps[1].code in first_row
+    api = login("village").get("/api/applications/inbox/").json()["results"]
+    assert [(a["code"], a["overdue"]) for a in api] == [(apps[1].code, True), (apps[0].code, False)]

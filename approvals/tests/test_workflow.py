@@ -13,6 +13,7 @@ from approvals.services import (
     ConflictError,
     application_create,
     application_decide,
+    application_publicise,
     application_submit,
     application_withdraw,
     inbox,
@@ -85,8 +86,11 @@ def test_a_return_needs_reasons_and_the_household_resubmits(member_change):
     app = application_decide(actor=_u("village"), application=app, decision="return", comment="缺少户口簿")
     assert app.state == State.RETURNED and app.returned_from == State.ISSUER_REVIEW
     assert Notification.objects.filter(recipient=_u("farmer"), title__contains="已退回").exists()
-    app = application_submit(actor=_u("farmer"), application=app)
+    with pytest.raises(ApprovalError, match="请答复退回意见"):
+        application_submit(actor=_u("farmer"), application=app)
+    app = application_submit(actor=_u("farmer"), application=app, reply="已补充户口簿")
     assert app.state == State.ISSUER_REVIEW and app.returned_from == ""
+    assert app.steps.last().comment == "已补充户口簿"
     app = application_decide(actor=_u("village"), application=app, decision="reject", comment="不符合条件")
     assert app.state == State.REJECTED
     with pytest.raises(ApprovalError):
@@ -173,3 +177,30 @@ def test_the_transition_table_is_data():
     assert ("township_rereview", "township_reapprove", "county_review") in table
     returns = {src for src, name, _ in table if name == "return_for_revision"}
     assert returns == {"issuer_review", "township_review", "county_review", "township_rereview"}
+
+
+ROLES = {"farmer", "group", "village", "township", "township2", "county", "surveyor", "ziyuan"}
+
+
+def test_at_each_level_every_other_role_is_refused(member_change):
+    """Each review level is decided by its own officers only: the household, the other levels, another
+    township, the surveyor and the natural resources bureau are all refused, and nothing moves."""
+    app = member_change
+    for state, allowed in (
+        (State.ISSUER_REVIEW, {"village", "group"}),
+        (State.TOWNSHIP_REVIEW, {"township"}),
+        (State.COUNTY_REVIEW, {"county"}),
+    ):
+        for name in sorted(ROLES - allowed):
+            with pytest.raises(PermissionDeniedError):
+                application_decide(actor=_u(name), application=app, decision="approve", expected=state)
+        assert Application.objects.get(pk=app.pk).state == state
+        app = application_decide(actor=_u(sorted(allowed)[0]), application=app, decision="approve")
+    assert app.state == State.APPROVED
+    for name in sorted(ROLES):  # no review level any more: no one decides
+        with pytest.raises(ApprovalError):
+            application_decide(actor=_u(name), application=app, decision="approve")
+    for name in sorted(ROLES - {"village", "group"}):  # only the issuer publicises
+        with pytest.raises(PermissionDeniedError):
+            application_publicise(actor=_u(name), application=app)
+    assert Application.objects.get(pk=app.pk).state == State.APPROVED
