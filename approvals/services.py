@@ -23,13 +23,14 @@ from accounts.scoping import can, scope_prefixes
 from accounts.selectors import household_codes
 from audit import services as audit
 from contracts.filing import certificate_cancel, certificate_reissue, contract_cancel, contract_draft
-from contracts.models import Certificate, CertificateStatus, Contractor
+from contracts.models import Certificate, CertificateStatus, Contract, Contractor
 from publicity.models import NoticeKind
 from publicity.notices import notice_create, notice_post
 from publicity.notify import notify_users, officers_of
 from spatial.bulk import next_number
 from spatial.codes import validate_cbfbm
 from spatial.errors import DomainError, PermissionDeniedError
+from spatial.models import VersionStatus
 from spatial.services import parcel_retire
 from spatial.subjects import resolve_subjects
 from surveys.services import survey_task_create
@@ -357,6 +358,7 @@ def inbox(user: User) -> Any:
 # --- after the review: survey acceptance, contract publicity, signing, filing ------------------------
 
 
+@transaction.atomic
 def application_survey_accepted(*, task: Any, actor: User | None) -> Application | None:
     """The survey ordered for an application passed its publicity: the township re-reviews the result."""
     app = Application.objects.select_for_update().filter(survey_task=task, state=State.SURVEYING).first()
@@ -392,6 +394,13 @@ def application_publicise(
     contract = current_contract(app.cbfbm)
     if contract is None:
         raise ApprovalError("该户没有现行承包合同", "the household has no current contract", code="no_contract")
+    waiting = Contract.objects.filter(cbhtbm=contract.cbhtbm, status=VersionStatus.PENDING).first()
+    if waiting is not None:  # a draft made on the contracts page would not carry this change
+        raise ApprovalError(
+            f"合同 {contract.cbhtbm} 已有一份待备案的草稿（第 {waiting.version} 版），请先在网签页面作废它",
+            f"contract {contract.cbhtbm} already has a draft waiting (version {waiting.version}): withdraw it first",
+            code="draft_exists",
+        )
     household = Contractor.objects.get(pk=app.staged["contractor"]) if app.staged.get("contractor") else None
     draft = contract_draft(
         actor=actor,
@@ -430,6 +439,7 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+@transaction.atomic
 def application_publicity_ended(*, notice: Any, actor: User | None) -> Application | None:
     """The contract's notice ended without an open objection: the household and the issuer sign."""
     app = Application.objects.select_for_update().filter(notice=notice, state=State.CONTRACT_PUBLICITY).first()
@@ -444,6 +454,7 @@ def application_publicity_ended(*, notice: Any, actor: User | None) -> Applicati
     return app
 
 
+@transaction.atomic
 def application_filed(*, entry: Any, actor: User) -> Application | None:
     """The county filed the application's new contract (contracts.filing.contract_file, same transaction):
     the parcels the change ended are retired, the change record is kept and the application is filed. A

@@ -330,3 +330,25 @@ def test_a_certificate_reissue_or_a_cancellation_is_registered_by_the_county(dem
         dkbms = list(contract.parcels.values_list("dkbm", flat=True))
         assert resolve_subjects("parcel_holders", dkbms) == {}  # back with the collective
     assert Step.objects.filter(application=app, action="registered", actor=_u("county")).exists()
+
+
+def test_a_draft_made_beside_the_application_stops_its_publicity(demo, posting_day):
+    """A draft made on the contracts page would not carry the approved change: the issuer is told to
+    withdraw it first, and nothing is posted."""
+    from contracts.filing import contract_draft
+
+    farmer, village = _u("farmer"), _u("village")
+    cbfbm = farmer.offices.get().contractor_code
+    head = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
+    leaving = head.members.exclude(name=head.name).order_by("pk").last()
+    app = application_create(
+        actor=farmer, business="1031", cbfbm=cbfbm, summary="女儿出嫁", change_data={"members_removed": [leaving.pk]}
+    )
+    app = _review(
+        application_submit(actor=farmer, application=with_materials(app, farmer)), "village", "township", "county"
+    )
+    contract_draft(actor=village, contract=Contract.objects.get(contractor=head, valid_to__isnull=True))
+    with pytest.raises(ApprovalError, match="已有一份待备案的草稿"):
+        application_publicise(actor=village, application=app)
+    app.refresh_from_db()
+    assert app.state == State.APPROVED and app.notice is None and app.draft is None
