@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from audit import services as audit
 
@@ -259,7 +259,11 @@ def parcel_stage(
 
 
 def next_parcel_code(issuer: Issuer, taken: set[str] | None = None) -> str:
-    """The issuer's next unused parcel code (FBFBM + 5 digits), skipping `taken` (codes being handed out)."""
+    """The issuer's next unused parcel code (FBFBM + 5 digits), skipping `taken` (codes being handed out).
+    Under a transaction-scoped advisory lock on the issuer, so that two approvals at once never hand out
+    the same code: call it in the transaction that stores the parcel."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"tianjie-parcel-code-{issuer.fbfbm}"])
     last = Parcel.objects.filter(dkbm__startswith=issuer.fbfbm).order_by("-dkbm").values_list("dkbm", flat=True).first()
     number = int(last[14:]) + 1 if last else 1
     while f"{issuer.fbfbm}{number:05d}" in (taken or set()):
