@@ -298,6 +298,12 @@ def application_decide(
             due_on=survey.get("due_on") or timezone.localdate() + timedelta(days=STEP_DAYS[State.SURVEYING]),
             application_ref=app.code,
         )
+        notify_users(
+            [app.survey_task.assignee],
+            title=f"新测绘任务：{app.survey_task.code}",
+            body=f"{app.survey_task.reason}，期限 {app.survey_task.due_on}",
+            url=f"/surveys/{app.survey_task.code}/",
+        )
         app.county_order_survey()
     elif state == State.ISSUER_REVIEW:
         app.issuer_approve()

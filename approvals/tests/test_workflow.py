@@ -145,6 +145,7 @@ def test_a_change_of_parcels_waits_for_its_survey(demo, settings, tmp_path):
     assert app.state == State.SURVEYING
     task = app.survey_task
     assert task.dkbms == [dkbm] and task.application_ref == app.code and task.assignee == _u("surveyor")
+    assert Notification.objects.filter(recipient=_u("surveyor"), url=f"/surveys/{task.code}/").exists()
 
 
 def test_only_the_applicant_withdraws_and_only_early(member_change):
