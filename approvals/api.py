@@ -31,6 +31,7 @@ from .serializers import (
 from .services import (
     application_create,
     application_decide,
+    application_file_together,
     application_publicise,
     application_register,
     application_submit,
@@ -260,5 +261,23 @@ class RegisterApi(APIView):
         data.is_valid(raise_exception=True)
         app = application_register(
             actor=_user(request), application=_app(request, code), reason=data.validated_data.get("reason", "")
+        )
+        return Response(_detail(app))
+
+
+class FileTogetherApi(APIView):
+    parser_classes = [JSONParser, FormParser]
+
+    @extend_schema(
+        operation_id="applications_file_together",
+        summary="转让、互换：两户的合同一并备案 / File both households' contracts of a transfer or an exchange",
+        request=ExpectedInput,
+        responses=ApplicationDetailSerializer,
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = ExpectedInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        app = application_file_together(
+            actor=_user(request), application=_app(request, code), expected=data.validated_data.get("expected")
         )
         return Response(_detail(app))

@@ -51,7 +51,10 @@ REQUIRED_MATERIALS: dict[str, list[str]] = {
 }
 
 # Types whose change needs a re-survey of the parcels (the survey branch).
-SURVEY_TYPES = {BusinessType.PARCELS, BusinessType.EXCHANGE, BusinessType.SPLIT}
+SURVEY_TYPES = {BusinessType.PARCELS, BusinessType.SPLIT}
+# Types that move whole parcels from one household's contract to another's of the same collective (the
+# transferee 受让方, the exchange partner 互换对方): two contracts drafted, signed and filed together.
+MOVE_TYPES = {BusinessType.TRANSFER, BusinessType.EXCHANGE}
 # Types with no new contract: after approval the county registers the certificate action or the
 # cancellation directly (no contract publicity, no signing).
 REGISTER_TYPES = {BusinessType.CANCEL, BusinessType.CERT_REISSUE, BusinessType.CERT_REPLACE, BusinessType.CERT_CANCEL}
@@ -100,6 +103,14 @@ class Application(ConcurrentTransitionMixin, models.Model):
     )
     notice = models.ForeignKey(
         "publicity.Notice", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="合同公示"
+    )
+    other_draft = models.ForeignKey(
+        "contracts.Contract",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="另一户的新合同",
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name="创建时间")
     updated_at = models.DateTimeField(auto_now=True, verbose_name="更新时间")

@@ -9,8 +9,11 @@
 * `change_message`: after filing, the change before and after in the shape of the 2019 change message
   (DOMAIN.md): HEAD, BUSINESS_DATA, ORIGINAL_DATA and CHANGE_DATA, every record with its CZFS.
 
-Partial: exchange 104, household split 105 and merge 106 change two households; their registry change
-(the other household's contract) is not staged yet, only the applicant's parcels from the survey.
+* `moved_parcels`: a transfer or an exchange: the parcels each of the two contracts will hold.
+
+Partial: household split 105 and merge 106 (a new household code, members moving between households) are
+taken and reviewed, but not written online: the county's approval refuses them with that reason
+(NOT_ONLINE_TYPES), so nothing is left half done.
 """
 
 import uuid
@@ -27,10 +30,18 @@ from spatial.crypto import decrypt, encrypt
 from spatial.errors import DomainError
 from spatial.models import Issuer, Parcel, VersionStatus
 from spatial.services import next_parcel_code, parcel_stage
+from spatial.subjects import resolve_subjects
 
 from .models import Application, BusinessType
 
 MEMBER_TYPES = {BusinessType.MEMBERS, BusinessType.REPRESENTATIVE}
+# Changes of two households (the applicant's and a transferee, an exchange partner, a merging or a new
+# split-off household). A transfer or an exchange moves whole parcels: both contracts are drafted,
+# publicised, signed and filed together.
+TWO_HOUSEHOLD_TYPES = {BusinessType.TRANSFER, BusinessType.EXCHANGE, BusinessType.SPLIT, BusinessType.MERGE}
+# Of those, a split and a merge (a new household code, members moving) are not written online yet.
+NOT_ONLINE_TYPES = {BusinessType.SPLIT, BusinessType.MERGE}
+ACQUISITION = {BusinessType.TRANSFER: "200", BusinessType.EXCHANGE: "300"}  # CBJYQQDFS of a moved parcel
 
 
 class ChangeError(DomainError):
@@ -53,6 +64,8 @@ def clean_change(business: str, cbfbm: str, data: dict[str, Any]) -> dict[str, A
     """The change data of a new application, checked: removed members and the new representative are
     members of the current household (by id, or by name when unique); a new member's ID number has a
     valid check digit and is stored encrypted, with a masked copy for the pages."""
+    if business in TWO_HOUSEHOLD_TYPES:
+        return _clean_other_household(business, cbfbm, data)
     if business not in MEMBER_TYPES:
         return {k: v for k, v in data.items() if k in ("term_start", "term_end", "note")}
     household = current_household(cbfbm)
@@ -98,6 +111,43 @@ def clean_change(business: str, cbfbm: str, data: dict[str, Any]) -> dict[str, A
     else:
         rep = member_id(data.get("representative", ""))
         cleaned = {"representative": rep, "representative_name": next(m.name for m in members if m.pk == rep)}
+    return cleaned
+
+
+def _clean_other_household(business: str, cbfbm: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The other household of a transfer (受让方), an exchange (互换对方, with the parcels it gives) or a
+    merge (并入的户): a current household of the same collective (FBFBM), not the applicant's; a split
+    (分户) names the members who leave to form the new household."""
+    if business == BusinessType.SPLIT:
+        household = current_household(cbfbm)
+        ids = {m.pk: m.name for m in household.members.all()} if household else {}
+        leaving = [int(r) for r in data.get("members_leaving", []) if str(r).isdigit() and int(r) in ids]
+        if not leaving or len(leaving) != len(data.get("members_leaving", [])) or len(leaving) == len(ids):
+            raise ChangeError(
+                "请选择分出去的成员（至少一人，且不能是全部成员）",
+                "choose the members who leave (at least one, not all)",
+                field="change_data",
+            )
+        return {"members_leaving": leaving, "leaving_names": [ids[i] for i in leaving]}
+    other = str(data.get("other_cbfbm", "")).strip()
+    other_household = current_household(other) if other else None
+    if other_household is None or other == cbfbm or other[:14] != cbfbm[:14]:
+        raise ChangeError(
+            "请填写同一集体经济组织内另一户的承包方编码",
+            "give the code of another household of the same collective",
+            field="other_cbfbm",
+        )
+    cleaned: dict[str, Any] = {"other_cbfbm": other, "other_name": other_household.name}
+    if business == BusinessType.EXCHANGE:
+        codes = sorted({str(d).strip() for d in data.get("parcels_in", []) if str(d).strip()})
+        holders = {d: row["cbfbm"] for d, row in resolve_subjects("parcel_holders", codes).items()}
+        if not codes or any(holders.get(d) != other for d in codes):
+            raise ChangeError(
+                "请列出对方用于互换的地块（须为对方承包的地块）",
+                "list the other household's parcels in the exchange (theirs)",
+                field="parcels_in",
+            )
+        cleaned["parcels_in"] = codes
     return cleaned
 
 
@@ -157,6 +207,25 @@ def parcels_for_draft(app: Application, contract: Contract) -> list[Parcel] | No
     keep = [e.dkbm for e in contract.parcels.all() if e.dkbm not in replaced]
     current = list(Parcel.objects.filter(dkbm__in=keep, valid_to__isnull=True))
     return current + list(Parcel.objects.filter(pk__in=app.staged["parcels"]).order_by("dkbm"))
+
+
+def moved_parcels(app: Application, mine: Contract, theirs: Contract) -> tuple[list[Parcel], list[Parcel]]:
+    """A transfer or an exchange: the parcels of the applicant's next contract (theirs less those given,
+    plus those received) and of the other household's (likewise), each in its current version. The
+    parcels must still be where the application found them."""
+    given, received = set(app.dkbms), set(app.change_data.get("parcels_in", []))
+    held_mine = {e.dkbm for e in mine.parcels.all()}
+    held_theirs = {e.dkbm for e in theirs.parcels.all()}
+    if not given <= held_mine or not received <= held_theirs:
+        raise ChangeError(
+            "申请后地块的承包情况已变化，请退回重新申请",
+            "the parcels changed hands since the application: return it",
+            code="parcels_moved",
+        )
+    current = {p.dkbm: p for p in Parcel.objects.filter(dkbm__in=held_mine | held_theirs, valid_to__isnull=True)}
+    mine_next = [current[d] for d in sorted((held_mine - given) | received) if d in current]
+    theirs_next = [current[d] for d in sorted((held_theirs - received) | given) if d in current]
+    return mine_next, theirs_next
 
 
 # --- the change message -------------------------------------------------------------------------------
@@ -398,3 +467,28 @@ def register_message(
             "PROJECTION": {"SRID": 4490, "NAME": "CGCS2000"},
         },
     }
+
+
+def combine_messages(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """One business changing two households' contracts: one message, the first household's HEAD and
+    BUSINESS_DATA (the other's codes under RELATED), every record of both."""
+    first = messages[0]
+    out = {
+        "HEAD": first["HEAD"],
+        "BUSINESS_DATA": {
+            **first["BUSINESS_DATA"],
+            "RELATED": [
+                {"CBFBM": m["BUSINESS_DATA"]["CBFBM"], "CBHTBM": m["BUSINESS_DATA"]["CBHTBM"]} for m in messages[1:]
+            ],
+        },
+        "ORIGINAL_DATA": {},
+        "CHANGE_DATA": {},
+    }
+    for part in ("ORIGINAL_DATA", "CHANGE_DATA"):
+        for m in messages:
+            for key, rows in m[part].items():
+                if isinstance(rows, list):
+                    out[part].setdefault(key, []).extend(rows)
+                else:
+                    out[part].setdefault(key, rows)
+    return out

@@ -22,8 +22,14 @@ from accounts.models import Office, Role, User
 from accounts.scoping import can, scope_prefixes
 from accounts.selectors import household_codes
 from audit import services as audit
-from contracts.filing import certificate_cancel, certificate_reissue, contract_cancel, contract_draft
-from contracts.models import Certificate, CertificateStatus, Contract, Contractor
+from contracts.filing import (
+    certificate_cancel,
+    certificate_reissue,
+    contract_cancel,
+    contract_draft,
+    contracts_file_together,
+)
+from contracts.models import Certificate, CertificateStatus, Contract, ContractDocument, Contractor, RegisterEntry
 from publicity.models import NoticeKind
 from publicity.notices import notice_create, notice_post
 from publicity.notify import notify_users, officers_of
@@ -37,6 +43,7 @@ from surveys.services import survey_task_create
 
 from .materials import decision_attachment, may_edit
 from .models import (
+    MOVE_TYPES,
     REGISTER_TYPES,
     REQUIRED_MATERIALS,
     SURVEY_TYPES,
@@ -47,9 +54,13 @@ from .models import (
     Step,
 )
 from .registry import (
+    ACQUISITION,
+    NOT_ONLINE_TYPES,
     change_message,
     clean_change,
+    combine_messages,
     current_contract,
+    moved_parcels,
     parcels_for_draft,
     register_message,
     stage_change,
@@ -175,7 +186,7 @@ def application_create(
         )
     if not summary.strip():
         raise ApprovalError("请写明申请事由", "say what is applied for", field="summary")
-    if business in SURVEY_TYPES and not codes:
+    if (business in SURVEY_TYPES or business in MOVE_TYPES) and not codes:
         raise ApprovalError("请选择涉及的地块", "choose the parcels concerned", field="dkbms")
     app = Application.objects.create(
         code=next_number(Application, "code", f"YW{cbfbm[:6]}{timezone.localdate().year}", 6),
@@ -277,6 +288,13 @@ def application_decide(
         raise ApprovalError("决定应为同意、退回、不予批准或测绘", "approve, return, reject or survey", field="decision")
     if decision in ("return", "reject") and not comment.strip():
         raise ApprovalError("退回或不予批准须写明理由", "a return or a rejection needs the reasons", field="comment")
+    if state == State.COUNTY_REVIEW and decision in ("approve", "survey") and app.business in NOT_ONLINE_TYPES:
+        raise ApprovalError(
+            f"{BusinessType(app.business).label}涉及两户，本平台尚不能在线写入登记簿；请线下办理，或退回申请人",
+            "it changes two households: the registry change is not available online yet; "
+            "handle it offline, or return it",
+            code="not_available",
+        )
     before = app.state
     if decision == "return":
         app.return_for_revision()
@@ -286,8 +304,12 @@ def application_decide(
     elif decision == "survey":
         if state != State.COUNTY_REVIEW:
             raise ApprovalError("只有县级审批可以安排测绘", "only the county orders a survey", field="decision")
-        if not app.dkbms:
-            raise ApprovalError("申请没有涉及地块，无需测绘", "the application names no parcels to survey")
+        if not app.dkbms or not app.needs_survey:
+            raise ApprovalError(
+                f"{BusinessType(app.business).label}不需要测绘（地块边界变化请申请地块增减）",
+                "this business needs no survey (a change of boundaries is a 1033)",
+                field="decision",
+            )
         survey = survey or {}
         app.survey_task = survey_task_create(
             actor=actor,
@@ -400,40 +422,65 @@ def application_publicise(
     contract = current_contract(app.cbfbm)
     if contract is None:
         raise ApprovalError("该户没有现行承包合同", "the household has no current contract", code="no_contract")
-    waiting = Contract.objects.filter(cbhtbm=contract.cbhtbm, status=VersionStatus.PENDING).first()
-    if waiting is not None:  # a draft made on the contracts page would not carry this change
-        raise ApprovalError(
-            f"合同 {contract.cbhtbm} 已有一份待备案的草稿（第 {waiting.version} 版），请先在网签页面作废它",
-            f"contract {contract.cbhtbm} already has a draft waiting (version {waiting.version}): withdraw it first",
-            code="draft_exists",
-        )
-    household = Contractor.objects.get(pk=app.staged["contractor"]) if app.staged.get("contractor") else None
-    draft = contract_draft(
-        actor=actor,
-        contract=contract,
-        term_start=_day(app.change_data.get("term_start")),
-        term_end=_day(app.change_data.get("term_end")),
-        household=household,
-        parcels=parcels_for_draft(app, contract),
-    )
-    lines = [f"承包方：{draft.contractor.name}，家庭成员 {draft.contractor.member_count} 人"]
-    lines += [f"{e.dkbm} {e.parcel.dkmc}：合同面积 {e.htmj} m²（{e.htmjm} 亩）" for e in draft.parcels.order_by("dkbm")]
-    lines.append(f"合同总面积 {draft.total_area_mu} 亩，承包期限 {draft.term_start} 至 {draft.term_end}")
+    other = current_contract(app.change_data["other_cbfbm"]) if app.business in MOVE_TYPES else None
+    if app.business in MOVE_TYPES and other is None:
+        raise ApprovalError("另一户没有现行承包合同", "the other household has no current contract", code="no_contract")
+    contracts = [c for c in (contract, other) if c is not None]
+    for c in contracts:
+        waiting = Contract.objects.filter(cbhtbm=c.cbhtbm, status=VersionStatus.PENDING).first()
+        if waiting is not None:  # a draft made on the contracts page would not carry this change
+            raise ApprovalError(
+                f"合同 {c.cbhtbm} 已有一份待备案的草稿（第 {waiting.version} 版），请先在网签页面作废它",
+                f"contract {c.cbhtbm} already has a draft waiting (version {waiting.version}): withdraw it first",
+                code="draft_exists",
+            )
+    term_start, term_end = _day(app.change_data.get("term_start")), _day(app.change_data.get("term_end"))
+    drafts: list[Contract | None]
+    if other is not None:  # a transfer or an exchange: both contracts change
+        mine, theirs = moved_parcels(app, contract, other)
+        code = ACQUISITION[BusinessType(app.business)]
+        drafts = [
+            contract_draft(actor=actor, contract=contract, parcels=mine, incoming_acquisition=code) if mine else None,
+            contract_draft(actor=actor, contract=other, parcels=theirs, incoming_acquisition=code),
+        ]  # no draft of the applicant's when all was given away: that contract ends on filing
+        parcels = sorted(set(app.dkbms) | set(app.change_data.get("parcels_in", [])))
+    else:
+        household = Contractor.objects.get(pk=app.staged["contractor"]) if app.staged.get("contractor") else None
+        drafts = [
+            contract_draft(
+                actor=actor,
+                contract=contract,
+                household=household,
+                parcels=parcels_for_draft(app, contract),
+                term_start=term_start,
+                term_end=term_end,
+            )
+        ]
+        parcels = [e.dkbm for e in contract.parcels.all() if e.dkbm.startswith(app.fbfbm) and e.parcel.valid_to is None]
+    lines = []
+    for d in drafts:
+        if d is None:
+            lines.append(f"承包方 {contract.contractor.name}：全部地块转出，原合同 {contract.cbhtbm} 备案时注销")
+            continue
+        lines.append(f"承包方：{d.contractor.name}，家庭成员 {d.contractor.member_count} 人，合同 {d.cbhtbm}")
+        lines += [f"{e.dkbm} {e.parcel.dkmc}：合同面积 {e.htmj} m²（{e.htmjm} 亩）" for e in d.parcels.order_by("dkbm")]
+        lines.append(f"合同总面积 {d.total_area_mu} 亩，承包期限 {d.term_start} 至 {d.term_end}")
     notice = notice_create(
         actor=actor,
         kind=NoticeKind.CONTRACT,
         owner_code=app.fbfbm,
         title=f"承包合同公示（{BusinessType(app.business).label}，{app.code}）",
         body="\n".join(lines),
-        households=[app.cbfbm],
-        contracts=[contract.cbhtbm],
-        parcels=[e.dkbm for e in contract.parcels.all() if e.dkbm.startswith(app.fbfbm) and e.parcel.valid_to is None],
+        households=[c.contractor.cbfbm for c in contracts],
+        contracts=[c.cbhtbm for c in contracts],
+        parcels=parcels,
         working_days=working_days,
     )
     notice = notice_post(actor=actor, notice=notice, posted_on=posted_on)
     before = app.state
     app.publicise_contract()
-    app.draft, app.notice = draft, notice
+    app.draft, app.notice = drafts[0], notice
+    app.other_draft = drafts[1] if len(drafts) > 1 else None
     app.step_due = notice.ends_on
     _save(app)
     _log(app, actor, "contract_publicised", before, f"公示 {notice.code}，至 {notice.ends_on}", notice=notice.code)
@@ -461,11 +508,15 @@ def application_publicity_ended(*, notice: Any, actor: User | None) -> Applicati
 
 
 @transaction.atomic
-def application_filed(*, entry: Any, actor: User) -> Application | None:
+def application_filed(*, entry: Any, actor: User, together: list[str] | None = None) -> Application | None:
     """The county filed the application's new contract (contracts.filing.contract_file, same transaction):
     the parcels the change ended are retired, the change record is kept and the application is filed. A
-    draft of an application still under publicity cannot be filed: the error undoes the filing."""
-    app = Application.objects.select_for_update().filter(draft=entry.contract).first()
+    draft of an application still under publicity cannot be filed: the error undoes the filing. The two
+    contracts of a transfer or an exchange are filed together (`application_file_together`): the first
+    filed waits for the second; one filed alone is refused."""
+    app = (
+        Application.objects.select_for_update().filter(Q(draft=entry.contract) | Q(other_draft=entry.contract)).first()
+    )
     if app is None:
         return None
     if app.state != State.SIGNING:
@@ -474,19 +525,81 @@ def application_filed(*, entry: Any, actor: User) -> Application | None:
             f"its application is {app.state}: it is filed after the publicity, at signing",
             code="not_signing",
         )
+    drafts = [d for d in (app.draft, app.other_draft) if d is not None]
+    if any(d.cbhtbm not in (together or [entry.contract.cbhtbm]) for d in drafts):
+        raise ApprovalError(
+            "这份合同与另一户的合同须一并备案，请在业务申请页备案",
+            "this contract is filed together with the other household's: file them on the application page",
+            code="file_together",
+        )
+    entries = list(RegisterEntry.objects.filter(contract__in=drafts).select_related("contract", "previous"))
+    if len(entries) < len(drafts):
+        return None  # the other contract of the pair is filed next, in this transaction
     retired = [
         p
         for d in app.staged.get("retire", [])
         if (p := parcel_retire(actor=actor, dkbm=d, reason=f"{BusinessType(app.business).label} {app.code}"))
     ]
-    message = change_message(app, entry, retired)
+    order = {d.pk: i for i, d in enumerate(drafts)}
+    messages = [change_message(app, e, retired) for e in sorted(entries, key=lambda e: order[e.contract_id])]
+    if app.draft is None and app.business in MOVE_TYPES:  # the applicant gave all away: the contract ended
+        given = Contract.objects.filter(contractor__cbfbm=app.cbfbm, status=VersionStatus.CANCELLED).order_by(
+            "-valid_to"
+        )
+        old = given.first()
+        if old is not None:
+            cert = Certificate.objects.filter(cbjyqzbm=old.cbhtbm).order_by("-pk").first()
+            messages.insert(0, register_message(app, old, cert, None))
+    message = combine_messages(messages) if len(messages) > 1 else messages[0]
     ChangeRecord.objects.create(application=app, guid=message["HEAD"]["GUID"], message=message)
     before = app.state
     app.file()
     app.step_due = None
     _save(app)
-    _log(app, actor, "filed", before, f"备案，登记簿流水号 {entry.cbjyqzlsh}", serial=entry.cbjyqzlsh)
+    serials = "、".join(e.cbjyqzlsh for e in entries)
+    _log(app, actor, "filed", before, f"备案，登记簿流水号 {serials}", serial=serials)
     _tell_next(app)
+    return app
+
+
+def _signed_document(draft: Contract) -> ContractDocument:
+    document = (
+        ContractDocument.objects.filter(
+            contract=draft,
+            status__in=[ContractDocument.Status.SIGNED, ContractDocument.Status.SIGNED_ON_PAPER],
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if document is None:
+        raise ApprovalError(
+            f"{draft.contractor.name}户的合同（{draft.cbhtbm}）尚未由双方签署",
+            f"the contract {draft.cbhtbm} is not yet signed by both parties",
+            code="not_signed",
+        )
+    return document
+
+
+@transaction.atomic
+def application_file_together(*, actor: User, application: Application, expected: str | None = None) -> Application:
+    """备案 of a transfer or an exchange: both households' signed contracts in one transaction
+    (contracts.filing.contracts_file_together). An applicant who gave all their parcels away has no new
+    contract: theirs is cancelled (注销) first."""
+    app = _fresh(application, expected)
+    if not can(actor, "contracts.file", app.fbfbm):
+        raise PermissionDeniedError("由县农业农村局备案", "the county bureau files it")
+    if app.state != State.SIGNING or app.business not in MOVE_TYPES:
+        raise ApprovalError("只有签订中的转让或互换可以一并备案", "only a transfer or an exchange being signed")
+    drafts = [d for d in (app.draft, app.other_draft) if d is not None]
+    documents = [_signed_document(d) for d in drafts]
+    if app.draft is None:
+        mine = current_contract(app.cbfbm)
+        if mine is not None:
+            contract_cancel(
+                actor=actor, contract=mine, reason=f"{BusinessType(app.business).label}：地块全部转出（{app.code}）"
+            )
+    contracts_file_together(actor=actor, documents=documents)
+    app.refresh_from_db()
     return app
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/applications/<str:code>/decide/", api.DecideApi.as_view(), name="api-application-decide"),
     path("api/applications/<str:code>/withdraw/", api.WithdrawApi.as_view(), name="api-application-withdraw"),
     path("api/applications/<str:code>/publicise/", api.PubliciseApi.as_view(), name="api-application-publicise"),
+    path("api/applications/<str:code>/file/", api.FileTogetherApi.as_view(), name="api-application-file"),
     path("api/applications/<str:code>/register/", api.RegisterApi.as_view(), name="api-application-register"),
     path("api/applications/<str:code>/materials/", api.MaterialApi.as_view(), name="api-application-materials"),
 ]

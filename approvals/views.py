@@ -20,11 +20,12 @@ from spatial.imagery import imagery_layers
 
 from . import selectors
 from .materials import material_names, material_upload, may_edit
-from .models import REGISTER_TYPES, REQUIRED_MATERIALS, Application, BusinessType, State
+from .models import MOVE_TYPES, REGISTER_TYPES, REQUIRED_MATERIALS, Application, BusinessType, State
 from .registry import current_household
 from .services import (
     application_create,
     application_decide,
+    application_file_together,
     application_publicise,
     application_register,
     application_submit,
@@ -46,7 +47,7 @@ def _user(request: HttpRequest) -> User:
 def _app(request: HttpRequest, code: str) -> Application:
     app = (
         selectors.applications_visible(_user(request))
-        .select_related("applicant", "survey_task", "notice", "draft")
+        .select_related("applicant", "survey_task", "notice", "draft", "other_draft")
         .filter(code=code)
         .first()
     )
@@ -95,6 +96,21 @@ def _members_form(request: HttpRequest) -> dict[str, Any]:
     return data
 
 
+def _change_form(request: HttpRequest, business: str) -> dict[str, Any]:
+    """The change data the new-application form carries for its business type."""
+    post = request.POST
+    if business in (BusinessType.MEMBERS, BusinessType.REPRESENTATIVE):
+        return _members_form(request)
+    if business in (BusinessType.TRANSFER, BusinessType.EXCHANGE, BusinessType.MERGE):
+        return {
+            "other_cbfbm": post.get("other_cbfbm", ""),
+            "parcels_in": post.get("parcels_in", "").replace("，", " ").replace(",", " ").split(),
+        }
+    if business == BusinessType.SPLIT:
+        return {"members_leaving": post.getlist("leaving")}
+    return {}
+
+
 @login_required
 def application_new(request: HttpRequest) -> HttpResponse:
     """/applications/new/: a farmer applies for their household; an issuer's officer first names the
@@ -114,9 +130,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
                 cbfbm=cbfbm,
                 summary=request.POST.get("summary", ""),
                 dkbms=request.POST.getlist("dkbms"),
-                change_data=_members_form(request)
-                if business in (BusinessType.MEMBERS, BusinessType.REPRESENTATIVE)
-                else {},
+                change_data=_change_form(request, business),
             )
             return redirect("application-page", code=app.code)
         except DomainError as exc:
@@ -183,6 +197,8 @@ def application_page(request: HttpRequest, code: str) -> HttpResponse:
                 application_withdraw(actor=user, application=app, reason=request.POST.get("comment", ""))
             elif action == "publicise":
                 application_publicise(actor=user, application=app, expected=expected)
+            elif action == "file_together":
+                application_file_together(actor=user, application=app, expected=expected)
             elif action == "register":
                 application_register(
                     actor=user, application=app, expected=expected, reason=request.POST.get("comment", "")
@@ -233,7 +249,11 @@ def application_page(request: HttpRequest, code: str) -> HttpResponse:
             "may_register": state == State.APPROVED
             and app.business in REGISTER_TYPES
             and can(user, "contracts.file", app.fbfbm),
-            "is_household": app.cbfbm in household_codes(user),
+            "is_household": bool({app.cbfbm, app.change_data.get("other_cbfbm")} & set(household_codes(user))),
+            "may_file_together": state == State.SIGNING
+            and app.business in MOVE_TYPES
+            and can(user, "contracts.file", app.fbfbm),
+            "drafts": [d for d in (app.draft, app.other_draft) if d is not None],
             "is_issuer": can(user, "contracts.sign_issuer", app.fbfbm),
             "may_file": can(user, "contracts.file", app.fbfbm),
             "surveyors": surveyors,

@@ -72,6 +72,7 @@ def contract_draft(
     term_end: date | None = None,
     household: Contractor | None = None,
     parcels: list[Parcel] | None = None,
+    incoming_acquisition: str = "",
 ) -> Contract:
     """The household's next contract, awaiting signing and filing: the current contract's parcels (each
     in its current version, the old contract area kept as YHTMJ) under a new term. A second call while a
@@ -79,7 +80,9 @@ def contract_draft(
 
     An approved change brings its own `household` (a pending version with the new members) and `parcels`
     (the parcels the contract will hold: current versions, or pending versions of a re-surveyed or new
-    parcel, whose contract area HTMJ is their new SCMJ). Filing puts those pending versions in force."""
+    parcel, whose contract area HTMJ is their new SCMJ). Filing puts those pending versions in force. A
+    parcel coming from another household's contract keeps its contract area there and takes
+    `incoming_acquisition` as its CBJYQQDFS (200 转让, 300 互换)."""
     if not can(actor, "contracts.sign_issuer", contract.issuer.fbfbm):
         raise PermissionDeniedError("只有发包方可以起草合同", "only the issuer drafts a contract")
     versions = list(Contract.objects.select_for_update().filter(cbhtbm=contract.cbhtbm).order_by("version"))
@@ -112,10 +115,16 @@ def contract_draft(
     else:
         if any(p.status not in (VersionStatus.CURRENT, VersionStatus.PENDING) for p in parcels):
             raise FilingError("草稿只能包含现势或待备案的地块", "a draft holds current or waiting parcels only")
-        rows = [
-            (p, e.htmj if (e := old_entry.get(p.dkbm)) and e.parcel_id == p.pk else p.scmj, old_entry.get(p.dkbm))
-            for p in parcels
-        ]
+        incoming = {
+            e.dkbm: e
+            for e in ContractParcel.objects.filter(
+                dkbm__in=[p.dkbm for p in parcels if p.dkbm not in old_entry], contract__valid_to__isnull=True
+            )
+        }
+        rows = []
+        for p in parcels:
+            e = old_entry.get(p.dkbm) or incoming.get(p.dkbm)
+            rows.append((p, e.htmj if e and e.parcel_id == p.pk else p.scmj, e))
         total = sum((htmj for _p, htmj, _e in rows), Decimal("0"))
         total_mu = mu_from_m2(total)
     now = timezone.now()
@@ -142,7 +151,9 @@ def contract_draft(
                 contract=draft,
                 parcel=p,
                 dkbm=p.dkbm,
-                acquisition=e.acquisition if e else current.method,
+                acquisition=(incoming_acquisition or e.acquisition)
+                if e and e.dkbm not in old_entry
+                else (e.acquisition if e else current.method),
                 htmj=htmj,
                 htmjm=e.htmjm if e and e.htmj == htmj else mu_from_m2(htmj),
                 original_htmj=e.htmj if e else None,
@@ -231,8 +242,10 @@ def _write_sketch(contract: Contract) -> str:
 
 
 @transaction.atomic
-def contract_file(*, actor: User, document: ContractDocument) -> RegisterEntry:
-    """备案: the signed draft becomes the household's current contract; see the module's description."""
+def contract_file(*, actor: User, document: ContractDocument, together: list[str] | None = None) -> RegisterEntry:
+    """备案: the signed draft becomes the household's current contract; see the module's description.
+    `together`: the contract codes filed in the same transaction (`contracts_file_together`), whose parcels
+    may move between them."""
     locked = (
         ContractDocument.objects.select_for_update()
         .select_related("contract__issuer", "contract__contractor")
@@ -269,7 +282,7 @@ def contract_file(*, actor: User, document: ContractDocument) -> RegisterEntry:
     taken = sorted(
         set(
             ContractParcel.objects.filter(dkbm__in=[e.dkbm for e in entries], contract__valid_to__isnull=True)
-            .exclude(contract__cbhtbm=draft.cbhtbm)
+            .exclude(contract__cbhtbm__in={draft.cbhtbm, *(together or [])})
             .values_list("dkbm", flat=True)
         )
     )
@@ -358,8 +371,19 @@ def contract_file(*, actor: User, document: ContractDocument) -> RegisterEntry:
         region_code=cert.cbjyqzbm,
         data={"serial": serial, "replaces": old[0].serial if old else None},
     )
-    contract_filed.send(sender=RegisterEntry, entry=entry, actor=actor)
+    contract_filed.send(sender=RegisterEntry, entry=entry, actor=actor, together=together or [])
     return entry
+
+
+@transaction.atomic
+def contracts_file_together(*, actor: User, documents: list[ContractDocument]) -> list[RegisterEntry]:
+    """File several signed drafts in one transaction (a transfer or an exchange between two households):
+    a parcel may leave one contract for another; each is checked and filed as `contract_file` does, and
+    if one cannot be filed none is."""
+    codes = [d.contract.cbhtbm for d in documents]
+    if len(set(codes)) != len(codes):
+        raise FilingError("同一份合同不能重复备案", "the same contract twice", code="duplicate")
+    return [contract_file(actor=actor, document=d, together=codes) for d in documents]
 
 
 @transaction.atomic

@@ -10,10 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
 from approvals.models import Application, ChangeRecord, State, Step
+from approvals.selectors import applications_visible
 from approvals.services import (
     ApprovalError,
     application_create,
     application_decide,
+    application_file_together,
     application_publicise,
     application_register,
     application_submit,
@@ -21,7 +23,7 @@ from approvals.services import (
 )
 from approvals.tests.test_workflow import with_materials
 from conftest import sign_online
-from contracts.filing import contract_file
+from contracts.filing import FilingError, contract_file
 from contracts.models import Contract, ContractDocument, Contractor
 from contracts.signing import signer_identity_verify
 from exchange.models import FilingShare
@@ -352,3 +354,107 @@ def test_a_draft_made_beside_the_application_stops_its_publicity(demo, posting_d
         application_publicise(actor=village, application=app)
     app.refresh_from_db()
     assert app.state == State.APPROVED and app.notice is None and app.draft is None
+
+
+def _neighbour_household() -> tuple[Contractor, User]:
+    """The demo's other household of the farmer's group (login `farmer2`), checked in person for signing."""
+    user = _u("farmer2")
+    other = Contractor.objects.get(cbfbm=user.offices.get().contractor_code, valid_to__isnull=True)
+    assert other.cbfbm[:14] == _u("farmer").offices.get().contractor_code[:14]
+    signer_identity_verify(
+        actor=_u("village"), person=user, household=other, name=other.name, id_number=other.id_number, attested=True
+    )
+    return other, user
+
+
+def _to_signing(app: Application) -> Application:
+    app = application_submit(actor=_u("farmer"), application=with_materials(app, _u("farmer")))
+    app = _review(app, "village", "township", "county")
+    app = application_publicise(actor=_u("village"), application=app, expected=State.APPROVED)
+    notice_complete(actor=None, notice=app.notice, today=AFTER)
+    app.refresh_from_db()
+    assert app.state == State.SIGNING
+    return app
+
+
+def test_an_exchange_moves_each_parcel_to_the_other_contract_filed_together(demo, posting_day):
+    farmer, village = _u("farmer"), _u("village")
+    cbfbm = farmer.offices.get().contractor_code
+    other, farmer_b = _neighbour_household()
+    mine = Contract.objects.get(contractor__cbfbm=cbfbm, valid_to__isnull=True)
+    theirs = Contract.objects.get(contractor=other, valid_to__isnull=True)
+    x = mine.parcels.order_by("dkbm").first().dkbm
+    y = theirs.parcels.order_by("dkbm").first().dkbm
+    app = application_create(
+        actor=farmer,
+        business="104",
+        cbfbm=cbfbm,
+        summary="两块地互换，便于连片耕种",
+        dkbms=[x],
+        change_data={"other_cbfbm": other.cbfbm, "parcels_in": [y]},
+    )
+    assert app in applications_visible(farmer_b)  # the other household follows it too
+    app = _to_signing(app)
+    assert {c.cbhtbm for c in (app.draft, app.other_draft)} == {mine.cbhtbm, theirs.cbhtbm}
+    assert set(app.notice.subjects.filter(kind="households").values_list("code", flat=True)) == {cbfbm, other.cbfbm}
+    household = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
+    signer_identity_verify(
+        actor=village,
+        person=farmer,
+        household=household,
+        name=household.name,
+        id_number=household.id_number,
+        attested=True,
+    )
+    doc_a = sign_online(app.draft, farmer, village)
+    with pytest.raises(ApprovalError, match="尚未由双方签署"):
+        application_file_together(actor=_u("county"), application=app)
+    doc_b = sign_online(app.other_draft, farmer_b, village)
+    with pytest.raises((FilingError, ApprovalError)):  # one alone: its new parcel is still the other's
+        contract_file(actor=_u("county"), document=doc_a)
+    with pytest.raises(PermissionDeniedError):
+        application_file_together(actor=_u("township"), application=app)
+    app = application_file_together(actor=_u("county"), application=app, expected=State.SIGNING)
+    assert app.state == State.FILED
+    now_mine = Contract.objects.get(cbhtbm=mine.cbhtbm, valid_to__isnull=True)
+    now_theirs = Contract.objects.get(cbhtbm=theirs.cbhtbm, valid_to__isnull=True)
+    assert y in set(now_mine.parcels.values_list("dkbm", flat=True)) - {x}
+    assert x in set(now_theirs.parcels.values_list("dkbm", flat=True)) - {y}
+    assert now_theirs.parcels.get(dkbm=x).acquisition == "300" and now_mine.parcels.get(dkbm=y).acquisition == "300"
+    assert {doc_a.contract_id, doc_b.contract_id} == {now_mine.pk, now_theirs.pk}
+    message = ChangeRecord.objects.get(application=app).message
+    assert message["BUSINESS_DATA"]["RELATED"] == [{"CBFBM": other.cbfbm, "CBHTBM": theirs.cbhtbm}]
+    rows = {(r["CBHTBM"], r["DKBM"]): r["CZFS"] for r in message["CHANGE_DATA"]["CBDKXX"]}
+    assert rows[(mine.cbhtbm, x)] == "04" and rows[(theirs.cbhtbm, x)] == "02"
+    assert rows[(theirs.cbhtbm, y)] == "04" and rows[(mine.cbhtbm, y)] == "02"
+
+
+def test_a_transfer_of_every_parcel_ends_the_transferors_contract(demo, posting_day):
+    from contracts.models import Certificate
+
+    farmer = _u("farmer")
+    cbfbm = farmer.offices.get().contractor_code
+    other, farmer_b = _neighbour_household()
+    mine = Contract.objects.get(contractor__cbfbm=cbfbm, valid_to__isnull=True)
+    all_mine = sorted(mine.parcels.values_list("dkbm", flat=True))
+    theirs = Contract.objects.get(contractor=other, valid_to__isnull=True)
+    app = application_create(
+        actor=farmer,
+        business="1021",
+        cbfbm=cbfbm,
+        summary="全家进城落户，承包地全部转让给同组邻户",
+        dkbms=all_mine,
+        change_data={"other_cbfbm": other.cbfbm},
+    )
+    app = _to_signing(app)
+    assert app.draft is None and app.other_draft.parcel_count == theirs.parcel_count + len(all_mine)
+    sign_online(app.other_draft, farmer_b, _u("village"))
+    app = application_file_together(actor=_u("county"), application=app)
+    assert app.state == State.FILED
+    assert Contract.objects.get(pk=mine.pk).status == VersionStatus.CANCELLED
+    assert not Certificate.objects.filter(cbjyqzbm=mine.cbhtbm, status="issued").exists()
+    now_theirs = Contract.objects.get(cbhtbm=theirs.cbhtbm, valid_to__isnull=True)
+    assert set(all_mine) <= set(now_theirs.parcels.values_list("dkbm", flat=True))
+    assert {e.acquisition for e in now_theirs.parcels.filter(dkbm__in=all_mine)} == {"200"}
+    cbht = {r["CBHTBM"]: r["CZFS"] for r in ChangeRecord.objects.get(application=app).message["CHANGE_DATA"]["CBHT"]}
+    assert cbht == {mine.cbhtbm: "04", theirs.cbhtbm: "03"}

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import User
 from approvals.materials import material_upload
 from approvals.models import REQUIRED_MATERIALS, Application, BusinessType, State, Step, transition_table
+from approvals.registry import ChangeError
 from approvals.services import (
     ApprovalError,
     ConflictError,
@@ -205,3 +206,39 @@ def test_at_each_level_every_other_role_is_refused(member_change):
         with pytest.raises(PermissionDeniedError):
             application_publicise(actor=_u(name), application=app)
     assert Application.objects.get(pk=app.pk).state == State.APPROVED
+
+
+def test_two_household_changes_name_the_other_household_and_a_merge_stops_at_the_county(demo, settings, tmp_path):
+    """A transfer, an exchange or a merge names another household of the same collective (an exchange,
+    that household's parcels too); a split names the members who leave. A merge is reviewed, but the
+    county's approval says that its registry change is not available online yet, and nothing is staged."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    farmer = _u("farmer")
+    cbfbm = farmer.offices.get().contractor_code
+    other = Contractor.objects.filter(cbfbm__startswith=cbfbm[:14], valid_to__isnull=True).exclude(cbfbm=cbfbm).first()
+    elsewhere = Contractor.objects.filter(valid_to__isnull=True).exclude(cbfbm__startswith=cbfbm[:14]).first()
+    mine = Contract.objects.get(contractor__cbfbm=cbfbm, valid_to__isnull=True).parcels.first().dkbm
+    theirs = Contract.objects.get(contractor=other, valid_to__isnull=True).parcels.first().dkbm
+
+    def make(business: str, **change):
+        return application_create(
+            actor=farmer, business=business, cbfbm=cbfbm, summary="x", dkbms=[mine], change_data=change
+        )
+
+    with pytest.raises(ChangeError, match="同一集体经济组织内另一户"):
+        make("1021", other_cbfbm=elsewhere.cbfbm)
+    with pytest.raises(ChangeError, match="对方用于互换的地块"):
+        make("104", other_cbfbm=other.cbfbm, parcels_in=[mine])  # not theirs
+    with pytest.raises(ChangeError, match="分出去的成员"):
+        make("105", members_leaving=[])
+    app = make("104", other_cbfbm=other.cbfbm, parcels_in=[theirs])
+    assert app.change_data == {"other_cbfbm": other.cbfbm, "other_name": other.name, "parcels_in": [theirs]}
+    app = make("106", other_cbfbm=other.cbfbm)  # a merge: not written online yet
+    app = application_submit(actor=farmer, application=with_materials(app, farmer))
+    for officer in ("village", "township"):
+        app = application_decide(actor=_u(officer), application=app, decision="approve")
+    for decision in ("approve", "survey"):
+        with pytest.raises(ApprovalError, match="涉及两户"):
+            application_decide(actor=_u("county"), application=app, decision=decision)
+    app.refresh_from_db()
+    assert app.state == State.COUNTY_REVIEW and app.staged == {}

@@ -38,6 +38,7 @@ def _plan(county: Region) -> list[tuple[str, str, Region, str]]:
         ("group", Role.GROUP_ISSUER, group, group.name),
         ("surveyor", Role.SURVEYOR, county, "示范测绘有限公司"),
         ("farmer", Role.FARMER, group, "承包农户"),
+        ("farmer2", Role.FARMER, group, "承包农户（同组邻户）"),  # the other side of a transfer or an exchange
     ]
 
 
@@ -61,9 +62,12 @@ def demo_users_create(*, county: Region) -> list[DemoLogin]:
         contractor_code, phone = "", ""
         real_name = organisation
         if role == Role.FARMER:
-            household = Contractor.objects.filter(issuer__fbfbm=region.code, valid_to__isnull=True).order_by("cbfbm")[0]
+            nth = 1 if username == "farmer2" else 0
+            household = Contractor.objects.filter(issuer__fbfbm=region.code, valid_to__isnull=True).order_by("cbfbm")[
+                nth
+            ]
             contractor_code, real_name = household.cbfbm, household.name
-            phone = DEMO_FARMER_PHONE
+            phone = DEMO_FARMER_PHONE if username == "farmer" else ""
         if user is None:
             user = user_create(actor=None, username=username, password=DEMO_PASSWORD, real_name=real_name, phone=phone)
         elif phone and not user.phone:  # a demo made before the phone login
@@ -89,4 +93,4 @@ def demo_logins() -> list[DemoLogin]:
     )
 
 
-_PLAN_NAMES = ["county", "ziyuan", "township", "township2", "village", "group", "surveyor", "farmer"]
+_PLAN_NAMES = ["county", "ziyuan", "township", "township2", "village", "group", "surveyor", "farmer", "farmer2"]
