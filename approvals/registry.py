@@ -9,11 +9,11 @@
 * `change_message`: after filing, the change before and after in the shape of the 2019 change message
   (DOMAIN.md): HEAD, BUSINESS_DATA, ORIGINAL_DATA and CHANGE_DATA, every record with its CZFS.
 
-* `moved_parcels`: a transfer or an exchange: the parcels each of the two contracts will hold.
+* `moved_parcels`: a transfer, an exchange or a merge: the parcels each of the two contracts will hold.
 
-Partial: household split 105 and merge 106 (a new household code, members moving between households) are
-taken and reviewed, but not written online: the county's approval refuses them with that reason
-(NOT_ONLINE_TYPES), so nothing is left half done.
+Partial: a household split 105 (a new household and contract code) is taken and reviewed, but not written
+online: the county's approval refuses it with that reason (NOT_ONLINE_TYPES), so nothing is left half
+done.
 """
 
 import uuid
@@ -40,7 +40,7 @@ MEMBER_TYPES = {BusinessType.MEMBERS, BusinessType.REPRESENTATIVE}
 # publicised, signed and filed together.
 TWO_HOUSEHOLD_TYPES = {BusinessType.TRANSFER, BusinessType.EXCHANGE, BusinessType.SPLIT, BusinessType.MERGE}
 # Of those, a split and a merge (a new household code, members moving) are not written online yet.
-NOT_ONLINE_TYPES = {BusinessType.SPLIT, BusinessType.MERGE}
+NOT_ONLINE_TYPES = {BusinessType.SPLIT}
 ACQUISITION = {BusinessType.TRANSFER: "200", BusinessType.EXCHANGE: "300"}  # CBJYQQDFS of a moved parcel
 
 
@@ -193,6 +193,25 @@ def stage_change(actor: User, app: Application) -> dict[str, Any]:
             added=added,
             representative=data.get("representative"),
         ).pk
+    if app.business == BusinessType.MERGE:  # the other household's members join this one
+        joining = current_household(app.change_data["other_cbfbm"])
+        if household is None or joining is None:
+            raise ChangeError("两户须都有现行记录", "both households need a current record", code="not_current")
+        staged["contractor"] = contractor_stage(
+            actor=actor,
+            contractor=household,
+            added=[
+                MemberInput(
+                    name=m.name,
+                    sex=m.sex,
+                    relation="99" if m.relation == "02" else m.relation,  # its head is no longer a head here
+                    id_number=m.id_number,
+                    id_type=m.id_type,
+                    is_co_owner=m.is_co_owner,
+                )
+                for m in joining.members.all()
+            ],
+        ).pk
     if app.needs_survey:
         staged["parcels"], staged["retire"] = _stage_parcels(actor, app)
     return staged
@@ -210,12 +229,14 @@ def parcels_for_draft(app: Application, contract: Contract) -> list[Parcel] | No
 
 
 def moved_parcels(app: Application, mine: Contract, theirs: Contract) -> tuple[list[Parcel], list[Parcel]]:
-    """A transfer or an exchange: the parcels of the applicant's next contract (theirs less those given,
-    plus those received) and of the other household's (likewise), each in its current version. The
-    parcels must still be where the application found them."""
-    given, received = set(app.dkbms), set(app.change_data.get("parcels_in", []))
+    """A transfer, an exchange or a merge: the parcels of the applicant's next contract (theirs less those
+    given, plus those received) and of the other household's (likewise; none after a merge), each in its
+    current version. The parcels must still be where the application found them."""
     held_mine = {e.dkbm for e in mine.parcels.all()}
     held_theirs = {e.dkbm for e in theirs.parcels.all()}
+    given, received = set(app.dkbms), set(app.change_data.get("parcels_in", []))
+    if app.business == BusinessType.MERGE:  # the household merging in brings every parcel
+        given, received = set(), held_theirs
     if not given <= held_mine or not received <= held_theirs:
         raise ChangeError(
             "申请后地块的承包情况已变化，请退回重新申请",
@@ -461,6 +482,12 @@ def register_message(
             "CBJYQZ": [{"CBJYQZBM": old.cbjyqzbm, "SERIAL": old.serial}] if old else [],
         },
         "CHANGE_DATA": {
+            "CBF": [
+                {
+                    "CZFS": DELETE if contract.contractor.status == VersionStatus.CANCELLED else NONE,
+                    **_cbf(contract.contractor),
+                }
+            ],
             "CBHT": [{"CZFS": DELETE if cancelled else NONE, **_cbht(contract)}],
             "CBDKXX": [{"CZFS": DELETE if cancelled else NONE, **r} for r in _cbdkxx(contract).values()],
             "CBJYQZ": certs,

@@ -30,6 +30,7 @@ from contracts.filing import (
     contracts_file_together,
 )
 from contracts.models import Certificate, CertificateStatus, Contract, ContractDocument, Contractor, RegisterEntry
+from contracts.services import contractor_cancel
 from publicity.models import NoticeKind
 from publicity.notices import notice_create, notice_post
 from publicity.notify import notify_users, officers_of
@@ -44,6 +45,7 @@ from surveys.services import survey_task_create
 from .materials import decision_attachment, may_edit
 from .models import (
     MOVE_TYPES,
+    PAIR_TYPES,
     REGISTER_TYPES,
     REQUIRED_MATERIALS,
     SURVEY_TYPES,
@@ -60,6 +62,7 @@ from .registry import (
     clean_change,
     combine_messages,
     current_contract,
+    current_household,
     moved_parcels,
     parcels_for_draft,
     register_message,
@@ -422,8 +425,8 @@ def application_publicise(
     contract = current_contract(app.cbfbm)
     if contract is None:
         raise ApprovalError("该户没有现行承包合同", "the household has no current contract", code="no_contract")
-    other = current_contract(app.change_data["other_cbfbm"]) if app.business in MOVE_TYPES else None
-    if app.business in MOVE_TYPES and other is None:
+    other = current_contract(app.change_data["other_cbfbm"]) if app.business in PAIR_TYPES else None
+    if app.business in PAIR_TYPES and other is None:
         raise ApprovalError("另一户没有现行承包合同", "the other household has no current contract", code="no_contract")
     contracts = [c for c in (contract, other) if c is not None]
     for c in contracts:
@@ -436,16 +439,19 @@ def application_publicise(
             )
     term_start, term_end = _day(app.change_data.get("term_start")), _day(app.change_data.get("term_end"))
     drafts: list[Contract | None]
-    if other is not None:  # a transfer or an exchange: both contracts change
+    household = Contractor.objects.get(pk=app.staged["contractor"]) if app.staged.get("contractor") else None
+    if other is not None:  # a transfer, an exchange or a merge: both contracts change
         mine, theirs = moved_parcels(app, contract, other)
-        code = ACQUISITION[BusinessType(app.business)]
-        drafts = [
-            contract_draft(actor=actor, contract=contract, parcels=mine, incoming_acquisition=code) if mine else None,
-            contract_draft(actor=actor, contract=other, parcels=theirs, incoming_acquisition=code),
-        ]  # no draft of the applicant's when all was given away: that contract ends on filing
-        parcels = sorted(set(app.dkbms) | set(app.change_data.get("parcels_in", [])))
+        code = ACQUISITION.get(BusinessType(app.business), "")
+        drafts = [  # a side left with no parcel has no draft: its contract ends on filing
+            contract_draft(actor=actor, contract=contract, household=household, parcels=mine, incoming_acquisition=code)
+            if mine
+            else None,
+            contract_draft(actor=actor, contract=other, parcels=theirs, incoming_acquisition=code) if theirs else None,
+        ]
+        joining = {e.dkbm for e in other.parcels.all()} if app.business == BusinessType.MERGE else set()
+        parcels = sorted(set(app.dkbms) | set(app.change_data.get("parcels_in", [])) | joining)  # those moving
     else:
-        household = Contractor.objects.get(pk=app.staged["contractor"]) if app.staged.get("contractor") else None
         drafts = [
             contract_draft(
                 actor=actor,
@@ -458,9 +464,9 @@ def application_publicise(
         ]
         parcels = [e.dkbm for e in contract.parcels.all() if e.dkbm.startswith(app.fbfbm) and e.parcel.valid_to is None]
     lines = []
-    for d in drafts:
+    for d, c in zip(drafts, contracts, strict=False):
         if d is None:
-            lines.append(f"承包方 {contract.contractor.name}：全部地块转出，原合同 {contract.cbhtbm} 备案时注销")
+            lines.append(f"承包方 {c.contractor.name}：全部地块转出，原合同 {c.cbhtbm} 备案时注销")
             continue
         lines.append(f"承包方：{d.contractor.name}，家庭成员 {d.contractor.member_count} 人，合同 {d.cbhtbm}")
         lines += [f"{e.dkbm} {e.parcel.dkmc}：合同面积 {e.htmj} m²（{e.htmjm} 亩）" for e in d.parcels.order_by("dkbm")]
@@ -542,14 +548,18 @@ def application_filed(*, entry: Any, actor: User, together: list[str] | None = N
     ]
     order = {d.pk: i for i, d in enumerate(drafts)}
     messages = [change_message(app, e, retired) for e in sorted(entries, key=lambda e: order[e.contract_id])]
-    if app.draft is None and app.business in MOVE_TYPES:  # the applicant gave all away: the contract ended
-        given = Contract.objects.filter(contractor__cbfbm=app.cbfbm, status=VersionStatus.CANCELLED).order_by(
-            "-valid_to"
+    for cbfbm, draft in ((app.cbfbm, app.draft), (app.change_data.get("other_cbfbm"), app.other_draft)):
+        if draft is not None or app.business not in PAIR_TYPES:
+            continue
+        ended = (  # that side's contract ended on this filing (application_file_together)
+            Contract.objects.filter(contractor__cbfbm=cbfbm, status=VersionStatus.CANCELLED)
+            .select_related("issuer", "contractor")
+            .order_by("-valid_to")
+            .first()
         )
-        old = given.first()
-        if old is not None:
-            cert = Certificate.objects.filter(cbjyqzbm=old.cbhtbm).order_by("-pk").first()
-            messages.insert(0, register_message(app, old, cert, None))
+        if ended is not None:
+            cert = Certificate.objects.filter(cbjyqzbm=ended.cbhtbm).order_by("-pk").first()
+            messages.append(register_message(app, ended, cert, None))
     message = combine_messages(messages) if len(messages) > 1 else messages[0]
     ChangeRecord.objects.create(application=app, guid=message["HEAD"]["GUID"], message=message)
     before = app.state
@@ -582,22 +592,26 @@ def _signed_document(draft: Contract) -> ContractDocument:
 
 @transaction.atomic
 def application_file_together(*, actor: User, application: Application, expected: str | None = None) -> Application:
-    """备案 of a transfer or an exchange: both households' signed contracts in one transaction
-    (contracts.filing.contracts_file_together). An applicant who gave all their parcels away has no new
-    contract: theirs is cancelled (注销) first."""
+    """备案 of a transfer, an exchange or a merge: both households' signed contracts in one transaction
+    (contracts.filing.contracts_file_together). A side left with no parcel has no new contract: its
+    contract ends (注销) first; a household merged in ends too."""
     app = _fresh(application, expected)
     if not can(actor, "contracts.file", app.fbfbm):
         raise PermissionDeniedError("由县农业农村局备案", "the county bureau files it")
-    if app.state != State.SIGNING or app.business not in MOVE_TYPES:
-        raise ApprovalError("只有签订中的转让或互换可以一并备案", "only a transfer or an exchange being signed")
-    drafts = [d for d in (app.draft, app.other_draft) if d is not None]
-    documents = [_signed_document(d) for d in drafts]
-    if app.draft is None:
-        mine = current_contract(app.cbfbm)
-        if mine is not None:
-            contract_cancel(
-                actor=actor, contract=mine, reason=f"{BusinessType(app.business).label}：地块全部转出（{app.code}）"
-            )
+    if app.state != State.SIGNING or app.business not in PAIR_TYPES:
+        raise ApprovalError(
+            "只有签订中的转让、互换或合户可以一并备案", "only a transfer, an exchange or a merge being signed"
+        )
+    documents = [_signed_document(d) for d in (app.draft, app.other_draft) if d is not None]
+    label = BusinessType(app.business).label
+    for cbfbm, draft in ((app.cbfbm, app.draft), (app.change_data["other_cbfbm"], app.other_draft)):
+        ending = current_contract(cbfbm) if draft is None else None
+        if ending is not None:
+            contract_cancel(actor=actor, contract=ending, reason=f"{label}：地块全部转出（{app.code}）")
+    if app.business == BusinessType.MERGE:
+        joined = current_household(app.change_data["other_cbfbm"])
+        if joined is not None:
+            contractor_cancel(actor=actor, contractor=joined, reason=f"合户并入 {app.cbfbm}（{app.code}）")
     contracts_file_together(actor=actor, documents=documents)
     app.refresh_from_db()
     return app

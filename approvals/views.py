@@ -20,7 +20,7 @@ from spatial.imagery import imagery_layers
 
 from . import selectors
 from .materials import material_names, material_upload, may_edit
-from .models import MOVE_TYPES, REGISTER_TYPES, REQUIRED_MATERIALS, Application, BusinessType, State
+from .models import PAIR_TYPES, REGISTER_TYPES, REQUIRED_MATERIALS, Application, BusinessType, State
 from .registry import current_household
 from .services import (
     application_create,
@@ -251,7 +251,7 @@ def application_page(request: HttpRequest, code: str) -> HttpResponse:
             and can(user, "contracts.file", app.fbfbm),
             "is_household": bool({app.cbfbm, app.change_data.get("other_cbfbm")} & set(household_codes(user))),
             "may_file_together": state == State.SIGNING
-            and app.business in MOVE_TYPES
+            and app.business in PAIR_TYPES
             and can(user, "contracts.file", app.fbfbm),
             "drafts": [d for d in (app.draft, app.other_draft) if d is not None],
             "is_issuer": can(user, "contracts.sign_issuer", app.fbfbm),

@@ -198,3 +198,23 @@ def contractor_versions_activate(*, actor: Any, contractor: Contractor) -> Contr
         data={"cbfbm": staged.cbfbm, "version": staged.version},
     )
     return staged
+
+
+@transaction.atomic
+def contractor_cancel(*, actor: Any, contractor: Contractor, reason: str) -> Contractor:
+    """注销 of a household that no longer exists on its own (merged into another): its current version
+    ends now, kept with its members."""
+    ensure(actor, "contractors.edit", contractor.cbfbm)
+    current = Contractor.objects.select_for_update().filter(cbfbm=contractor.cbfbm, valid_to__isnull=True).first()
+    if current is None:
+        raise CodeError("承包方没有现行记录", "the household has no current record", field="cbfbm")
+    current.valid_to, current.status = datetime.now(UTC), VersionStatus.CANCELLED
+    current.save(update_fields=["valid_to", "status"])
+    audit.record(
+        actor=actor,
+        action="contractor.cancelled",
+        subject=current,
+        region_code=current.cbfbm,
+        data={"cbfbm": current.cbfbm, "version": current.version, "reason": reason[:200]},
+    )
+    return current

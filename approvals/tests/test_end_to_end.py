@@ -458,3 +458,41 @@ def test_a_transfer_of_every_parcel_ends_the_transferors_contract(demo, posting_
     assert {e.acquisition for e in now_theirs.parcels.filter(dkbm__in=all_mine)} == {"200"}
     cbht = {r["CBHTBM"]: r["CZFS"] for r in ChangeRecord.objects.get(application=app).message["CHANGE_DATA"]["CBHT"]}
     assert cbht == {mine.cbhtbm: "04", theirs.cbhtbm: "03"}
+
+
+def test_a_merge_brings_the_other_households_members_and_parcels_and_ends_it(demo, posting_day):
+    farmer, village = _u("farmer"), _u("village")
+    cbfbm = farmer.offices.get().contractor_code
+    other, _farmer_b = _neighbour_household()
+    mine = Contract.objects.get(contractor__cbfbm=cbfbm, valid_to__isnull=True)
+    theirs = Contract.objects.get(contractor=other, valid_to__isnull=True)
+    before = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
+    joining = sorted(other.members.values_list("name", flat=True))
+    app = application_create(
+        actor=farmer, business="106", cbfbm=cbfbm, summary="两户合为一户", change_data={"other_cbfbm": other.cbfbm}
+    )
+    app = _to_signing(app)
+    assert app.other_draft is None and app.draft.contractor.status == VersionStatus.PENDING
+    assert app.draft.parcel_count == mine.parcel_count + theirs.parcel_count
+    household = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
+    signer_identity_verify(
+        actor=village,
+        person=farmer,
+        household=household,
+        name=household.name,
+        id_number=household.id_number,
+        attested=True,
+    )
+    sign_online(app.draft, farmer, village)
+    app = application_file_together(actor=_u("county"), application=app)
+    assert app.state == State.FILED
+    merged = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
+    assert merged.member_count == before.member_count + len(joining)
+    assert set(joining) <= set(merged.members.values_list("name", flat=True))
+    assert not merged.members.filter(relation="02").exclude(name=merged.name).exists()  # one head
+    assert not Contractor.objects.filter(cbfbm=other.cbfbm, valid_to__isnull=True).exists()  # merged away
+    assert Contract.objects.get(pk=theirs.pk).status == VersionStatus.CANCELLED
+    filed = Contract.objects.get(cbhtbm=mine.cbhtbm, valid_to__isnull=True)
+    assert set(theirs.parcels.values_list("dkbm", flat=True)) <= set(filed.parcels.values_list("dkbm", flat=True))
+    cbf = {r["CBFBM"]: r["CZFS"] for r in ChangeRecord.objects.get(application=app).message["CHANGE_DATA"]["CBF"]}
+    assert cbf == {cbfbm: "03", other.cbfbm: "04"}

@@ -208,9 +208,9 @@ def test_at_each_level_every_other_role_is_refused(member_change):
     assert Application.objects.get(pk=app.pk).state == State.APPROVED
 
 
-def test_two_household_changes_name_the_other_household_and_a_merge_stops_at_the_county(demo, settings, tmp_path):
+def test_two_household_changes_name_the_other_household_and_a_split_stops_at_the_county(demo, settings, tmp_path):
     """A transfer, an exchange or a merge names another household of the same collective (an exchange,
-    that household's parcels too); a split names the members who leave. A merge is reviewed, but the
+    that household's parcels too); a split names the members who leave. A split is reviewed, but the
     county's approval says that its registry change is not available online yet, and nothing is staged."""
     settings.MEDIA_ROOT = tmp_path / "media"
     farmer = _u("farmer")
@@ -233,7 +233,8 @@ def test_two_household_changes_name_the_other_household_and_a_merge_stops_at_the
         make("105", members_leaving=[])
     app = make("104", other_cbfbm=other.cbfbm, parcels_in=[theirs])
     assert app.change_data == {"other_cbfbm": other.cbfbm, "other_name": other.name, "parcels_in": [theirs]}
-    app = make("106", other_cbfbm=other.cbfbm)  # a merge: not written online yet
+    leaving = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True).members.order_by("pk").last()
+    app = make("105", members_leaving=[leaving.pk])  # a split: not written online yet
     app = application_submit(actor=farmer, application=with_materials(app, farmer))
     for officer in ("village", "township"):
         app = application_decide(actor=_u(officer), application=app, decision="approve")
