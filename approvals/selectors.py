@@ -90,7 +90,7 @@ def parcels_geojson(app: Application) -> dict[str, Any]:
     old) and, once there are any, the new
     ones: the staged versions after approval, else the survey's submitted result."""
     features = []
-    codes = app.dkbms or list(
+    codes = [*app.dkbms, *app.change_data.get("parcels_in", [])] or list(
         ContractParcel.objects.filter(
             contract__contractor__cbfbm=app.cbfbm, contract__valid_to__isnull=True
         ).values_list("dkbm", flat=True)

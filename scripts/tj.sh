@@ -206,7 +206,7 @@ run() {
   # -B: the worker also runs beat (one worker here), for the nightly jobs (CELERY_BEAT_SCHEDULE)
   start_bg celery "$VENV/bin/celery" -A config worker -B -s "$RUN/celerybeat-schedule" -l info --concurrency 2
   start_bg web "$VENV/bin/gunicorn" config.wsgi:application --no-control-socket \
-    -b "127.0.0.1:$WEB_PORT" -w 3 --access-logfile - --error-logfile -
+    -b "127.0.0.1:$WEB_PORT" -w 3 -k gthread --threads 4 --access-logfile - --error-logfile -
   for _ in $(seq 100); do
     curl -fs "http://127.0.0.1:$WEB_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.2
   done

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
 from approvals.models import Application, ChangeRecord, State, Step
-from approvals.selectors import applications_visible
+from approvals.selectors import applications_visible, parcels_geojson
 from approvals.services import (
     ApprovalError,
     application_create,
@@ -394,6 +394,8 @@ def test_an_exchange_moves_each_parcel_to_the_other_contract_filed_together(demo
         change_data={"other_cbfbm": other.cbfbm, "parcels_in": [y]},
     )
     assert app in applications_visible(farmer_b)  # the other household follows it too
+    shown = {f["properties"]["dkbm"] for f in parcels_geojson(app)["features"]}
+    assert shown == {x, y}  # the map shows both parcels of the exchange
     app = _to_signing(app)
     assert {c.cbhtbm for c in (app.draft, app.other_draft)} == {mine.cbhtbm, theirs.cbhtbm}
     assert set(app.notice.subjects.filter(kind="households").values_list("code", flat=True)) == {cbfbm, other.cbfbm}

@@ -72,14 +72,15 @@ def demo_users_create(*, county: Region) -> list[DemoLogin]:
             user = user_create(actor=None, username=username, password=DEMO_PASSWORD, real_name=real_name, phone=phone)
         elif phone and not user.phone:  # a demo made before the phone login
             user_phone_set(actor=None, user=user, phone=phone)
-        office_assign(
-            actor=None,
-            user=user,
-            role=role,
-            region=region,
-            contractor_code=contractor_code,
-            organisation=organisation,
-        )
+        if not Office.objects.filter(user=user, role=role, region=region, active=True).exists():
+            office_assign(
+                actor=None,
+                user=user,
+                role=role,
+                region=region,
+                contractor_code=contractor_code,
+                organisation=organisation,
+            )
         out.append(DemoLogin(username, role, region, organisation))
     return out
 

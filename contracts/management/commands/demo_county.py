@@ -24,6 +24,8 @@ class Command(BaseCommand):
             raise CommandError("--parcels 至少 100 / at least 100")
         if opts["if_empty"] and Region.objects.filter(code=opts["county"]).exists():
             self.stdout.write(f"示范县 {opts['county']} 已加载 / demo county already loaded")
+            if not opts["no_users"]:  # a demo login added since (farmer2, say) is made; the others are kept
+                demo_users_create(county=Region.objects.get(code=opts["county"]))
             return
         try:
             result = demo_county_generate(
