@@ -51,13 +51,14 @@ REQUIRED_MATERIALS: dict[str, list[str]] = {
 }
 
 # Types whose change needs a re-survey of the parcels (the survey branch).
-SURVEY_TYPES = {BusinessType.PARCELS, BusinessType.SPLIT}
+SURVEY_TYPES = {BusinessType.PARCELS}
 # Types that change two households' contracts of the same collective at once: whole parcels move to the
-# transferee 受让方 or the exchange partner 互换对方, or a household merges in 合户 with its members and
-# parcels. The contracts are drafted, publicised, signed and filed together; a side left with no parcel
-# has no new contract: its contract ends on filing.
+# transferee 受让方 or the exchange partner 互换对方, a household merges in 合户 with its members and
+# parcels, or members split off 分户 as a new household with some parcels (its first contract). The
+# contracts are drafted, publicised, signed and filed together; a side left with no parcel has no new
+# contract: its contract ends on filing.
 MOVE_TYPES = {BusinessType.TRANSFER, BusinessType.EXCHANGE}
-PAIR_TYPES = {*MOVE_TYPES, BusinessType.MERGE}
+PAIR_TYPES = {*MOVE_TYPES, BusinessType.MERGE, BusinessType.SPLIT}
 # Types with no new contract: after approval the county registers the certificate action or the
 # cancellation directly (no contract publicity, no signing).
 REGISTER_TYPES = {BusinessType.CANCEL, BusinessType.CERT_REISSUE, BusinessType.CERT_REPLACE, BusinessType.CERT_CANCEL}

@@ -11,9 +11,8 @@
 
 * `moved_parcels`: a transfer, an exchange or a merge: the parcels each of the two contracts will hold.
 
-Partial: a household split 105 (a new household and contract code) is taken and reviewed, but not written
-online: the county's approval refuses it with that reason (NOT_ONLINE_TYPES), so nothing is left half
-done.
+A split 分户 stages the household without the leaving members and a new household of them (the issuer's
+next household code), whose first contract holds the parcels they take.
 """
 
 import uuid
@@ -24,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from contracts.models import Certificate, Contract, Contractor, FamilyMember, RegisterEntry
-from contracts.services import MemberInput, contractor_stage
+from contracts.services import MemberInput, contractor_stage, contractor_stage_new
 from spatial.codes import mask_id_number, validate_id_document
 from spatial.crypto import decrypt, encrypt
 from spatial.errors import DomainError
@@ -39,8 +38,6 @@ MEMBER_TYPES = {BusinessType.MEMBERS, BusinessType.REPRESENTATIVE}
 # split-off household). A transfer or an exchange moves whole parcels: both contracts are drafted,
 # publicised, signed and filed together.
 TWO_HOUSEHOLD_TYPES = {BusinessType.TRANSFER, BusinessType.EXCHANGE, BusinessType.SPLIT, BusinessType.MERGE}
-# Of those, a split and a merge (a new household code, members moving) are not written online yet.
-NOT_ONLINE_TYPES = {BusinessType.SPLIT}
 ACQUISITION = {BusinessType.TRANSFER: "200", BusinessType.EXCHANGE: "300"}  # CBJYQQDFS of a moved parcel
 
 
@@ -212,9 +209,35 @@ def stage_change(actor: User, app: Application) -> dict[str, Any]:
                 for m in joining.members.all()
             ],
         ).pk
+    if app.business == BusinessType.SPLIT:
+        if household is None:
+            raise ChangeError("该户没有现行记录", "the household has no current record", code="not_current")
+        leaving_ids = app.change_data["members_leaving"]
+        leaving = [m for m in household.members.order_by("pk") if m.pk in leaving_ids]
+        inputs = [
+            MemberInput(
+                name=m.name,
+                sex=m.sex,
+                relation=m.relation,
+                id_number=m.id_number,
+                id_type=m.id_type,
+                is_co_owner=m.is_co_owner,
+            )
+            for m in leaving
+        ]
+        if any(not m.id_number for m in inputs):
+            raise ChangeError("分出的成员须有身份证号码", "the members splitting off need ID numbers", code="no_id")
+        staged["contractor"] = contractor_stage(actor=actor, contractor=household, removed=leaving_ids).pk
+        new = contractor_stage_new(actor=actor, issuer=household.issuer, members=inputs, head=inputs[0])
+        staged["new_contractor"], staged["new_cbfbm"] = new.pk, new.cbfbm
     if app.needs_survey:
         staged["parcels"], staged["retire"] = _stage_parcels(actor, app)
     return staged
+
+
+def other_household_code(app: Application) -> str:
+    """The other household of a two-household change: named in the application, or made by a split."""
+    return str(app.change_data.get("other_cbfbm") or app.staged.get("new_cbfbm") or "")
 
 
 def parcels_for_draft(app: Application, contract: Contract) -> list[Parcel] | None:

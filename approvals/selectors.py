@@ -30,7 +30,8 @@ VIEW_PERMISSIONS = (
 def applications_visible(user: User) -> QuerySet[Application]:
     """The household's own applications, and those in the regions where the user reviews, signs or files."""
     own = household_codes(user)
-    q = Q(cbfbm__in=own) | Q(change_data__other_cbfbm__in=own)  # the other household of a transfer, say
+    # the other household of a transfer, say, or the new one of a split
+    q = Q(cbfbm__in=own) | Q(change_data__other_cbfbm__in=own) | Q(staged__new_cbfbm__in=own)
     prefixes = {p for permission in VIEW_PERMISSIONS for p in scope_prefixes(user, permission)}
     for prefix in sorted(prefixes):
         if not any(prefix.startswith(other) and prefix != other for other in prefixes):  # the widest only

@@ -27,6 +27,7 @@ from contracts.filing import (
     certificate_reissue,
     contract_cancel,
     contract_draft,
+    contract_draft_first,
     contracts_file_together,
 )
 from contracts.models import Certificate, CertificateStatus, Contract, ContractDocument, Contractor, RegisterEntry
@@ -37,7 +38,7 @@ from publicity.notify import notify_users, officers_of
 from spatial.bulk import next_number
 from spatial.codes import validate_cbfbm
 from spatial.errors import DomainError, PermissionDeniedError
-from spatial.models import VersionStatus
+from spatial.models import Parcel, VersionStatus
 from spatial.services import parcel_retire
 from spatial.subjects import resolve_subjects
 from surveys.services import survey_task_create
@@ -57,13 +58,13 @@ from .models import (
 )
 from .registry import (
     ACQUISITION,
-    NOT_ONLINE_TYPES,
     change_message,
     clean_change,
     combine_messages,
     current_contract,
     current_household,
     moved_parcels,
+    other_household_code,
     parcels_for_draft,
     register_message,
     stage_change,
@@ -189,7 +190,7 @@ def application_create(
         )
     if not summary.strip():
         raise ApprovalError("请写明申请事由", "say what is applied for", field="summary")
-    if (business in SURVEY_TYPES or business in MOVE_TYPES) and not codes:
+    if (business in SURVEY_TYPES or business in MOVE_TYPES or business == BusinessType.SPLIT) and not codes:
         raise ApprovalError("请选择涉及的地块", "choose the parcels concerned", field="dkbms")
     app = Application.objects.create(
         code=next_number(Application, "code", f"YW{cbfbm[:6]}{timezone.localdate().year}", 6),
@@ -291,13 +292,6 @@ def application_decide(
         raise ApprovalError("决定应为同意、退回、不予批准或测绘", "approve, return, reject or survey", field="decision")
     if decision in ("return", "reject") and not comment.strip():
         raise ApprovalError("退回或不予批准须写明理由", "a return or a rejection needs the reasons", field="comment")
-    if state == State.COUNTY_REVIEW and decision in ("approve", "survey") and app.business in NOT_ONLINE_TYPES:
-        raise ApprovalError(
-            f"{BusinessType(app.business).label}涉及两户，本平台尚不能在线写入登记簿；请线下办理，或退回申请人",
-            "it changes two households: the registry change is not available online yet; "
-            "handle it offline, or return it",
-            code="not_available",
-        )
     before = app.state
     if decision == "return":
         app.return_for_revision()
@@ -425,8 +419,9 @@ def application_publicise(
     contract = current_contract(app.cbfbm)
     if contract is None:
         raise ApprovalError("该户没有现行承包合同", "the household has no current contract", code="no_contract")
-    other = current_contract(app.change_data["other_cbfbm"]) if app.business in PAIR_TYPES else None
-    if app.business in PAIR_TYPES and other is None:
+    splitting = app.business == BusinessType.SPLIT  # the other household is new: no contract yet
+    other = current_contract(other_household_code(app)) if app.business in PAIR_TYPES and not splitting else None
+    if app.business in PAIR_TYPES and not splitting and other is None:
         raise ApprovalError("另一户没有现行承包合同", "the other household has no current contract", code="no_contract")
     contracts = [c for c in (contract, other) if c is not None]
     for c in contracts:
@@ -440,7 +435,28 @@ def application_publicise(
     term_start, term_end = _day(app.change_data.get("term_start")), _day(app.change_data.get("term_end"))
     drafts: list[Contract | None]
     household = Contractor.objects.get(pk=app.staged["contractor"]) if app.staged.get("contractor") else None
-    if other is not None:  # a transfer, an exchange or a merge: both contracts change
+    if splitting:
+        given = set(app.dkbms)
+        mine = list(
+            Parcel.objects.filter(
+                dkbm__in=[e.dkbm for e in contract.parcels.all() if e.dkbm not in given], valid_to__isnull=True
+            )
+        )
+        new_household = Contractor.objects.get(pk=app.staged["new_contractor"])
+        drafts = [
+            contract_draft(actor=actor, contract=contract, household=household, parcels=mine) if mine else None,
+            contract_draft_first(
+                actor=actor,
+                household=new_household,
+                parcels=list(Parcel.objects.filter(dkbm__in=sorted(given), valid_to__isnull=True)),
+                term_start=contract.term_start,
+                term_end=contract.term_end,
+                method=contract.method,
+                previous_code=contract.cbhtbm,
+            ),
+        ]
+        parcels = sorted(given)
+    elif other is not None:  # a transfer, an exchange or a merge: both contracts change
         mine, theirs = moved_parcels(app, contract, other)
         code = ACQUISITION.get(BusinessType(app.business), "")
         drafts = [  # a side left with no parcel has no draft: its contract ends on filing
@@ -464,9 +480,11 @@ def application_publicise(
         ]
         parcels = [e.dkbm for e in contract.parcels.all() if e.dkbm.startswith(app.fbfbm) and e.parcel.valid_to is None]
     lines = []
-    for d, c in zip(drafts, contracts, strict=False):
+    sides: list[Contract | None] = [*contracts, None]
+    for d, side in zip(drafts, sides, strict=False):
         if d is None:
-            lines.append(f"承包方 {c.contractor.name}：全部地块转出，原合同 {c.cbhtbm} 备案时注销")
+            if side is not None:
+                lines.append(f"承包方 {side.contractor.name}：全部地块转出，原合同 {side.cbhtbm} 备案时注销")
             continue
         lines.append(f"承包方：{d.contractor.name}，家庭成员 {d.contractor.member_count} 人，合同 {d.cbhtbm}")
         lines += [f"{e.dkbm} {e.parcel.dkmc}：合同面积 {e.htmj} m²（{e.htmjm} 亩）" for e in d.parcels.order_by("dkbm")]
@@ -548,7 +566,7 @@ def application_filed(*, entry: Any, actor: User, together: list[str] | None = N
     ]
     order = {d.pk: i for i, d in enumerate(drafts)}
     messages = [change_message(app, e, retired) for e in sorted(entries, key=lambda e: order[e.contract_id])]
-    for cbfbm, draft in ((app.cbfbm, app.draft), (app.change_data.get("other_cbfbm"), app.other_draft)):
+    for cbfbm, draft in ((app.cbfbm, app.draft), (other_household_code(app), app.other_draft)):
         if draft is not None or app.business not in PAIR_TYPES:
             continue
         ended = (  # that side's contract ended on this filing (application_file_together)
@@ -600,11 +618,12 @@ def application_file_together(*, actor: User, application: Application, expected
         raise PermissionDeniedError("由县农业农村局备案", "the county bureau files it")
     if app.state != State.SIGNING or app.business not in PAIR_TYPES:
         raise ApprovalError(
-            "只有签订中的转让、互换或合户可以一并备案", "only a transfer, an exchange or a merge being signed"
+            "只有签订中的转让、互换、合户或分户可以一并备案",
+            "only a transfer, an exchange, a merge or a split being signed",
         )
     documents = [_signed_document(d) for d in (app.draft, app.other_draft) if d is not None]
     label = BusinessType(app.business).label
-    for cbfbm, draft in ((app.cbfbm, app.draft), (app.change_data["other_cbfbm"], app.other_draft)):
+    for cbfbm, draft in ((app.cbfbm, app.draft), (other_household_code(app), app.other_draft)):
         ending = current_contract(cbfbm) if draft is None else None
         if ending is not None:
             contract_cancel(actor=actor, contract=ending, reason=f"{label}：地块全部转出（{app.code}）")

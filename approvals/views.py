@@ -21,7 +21,7 @@ from spatial.imagery import imagery_layers
 from . import selectors
 from .materials import material_names, material_upload, may_edit
 from .models import PAIR_TYPES, REGISTER_TYPES, REQUIRED_MATERIALS, Application, BusinessType, State
-from .registry import current_household
+from .registry import current_household, other_household_code
 from .services import (
     application_create,
     application_decide,
@@ -249,7 +249,7 @@ def application_page(request: HttpRequest, code: str) -> HttpResponse:
             "may_register": state == State.APPROVED
             and app.business in REGISTER_TYPES
             and can(user, "contracts.file", app.fbfbm),
-            "is_household": bool({app.cbfbm, app.change_data.get("other_cbfbm")} & set(household_codes(user))),
+            "is_household": bool({app.cbfbm, other_household_code(app)} & set(household_codes(user))),
             "may_file_together": state == State.SIGNING
             and app.business in PAIR_TYPES
             and can(user, "contracts.file", app.fbfbm),

@@ -25,7 +25,7 @@ from spatial.models import VersionStatus
 
 from .filing import contract_file
 from .models import Contract, ContractDocument
-from .selectors import document_party
+from .selectors import document_party, issuer_contract
 from .signing import document_generate, document_sign, sign_purpose, signer_identity_verify
 
 DocumentOut = inline_serializer(
@@ -62,10 +62,8 @@ def _party(request: Request, document_id: int) -> tuple[ContractDocument, str]:
 
 
 def _issuer_contract(request: Request, cbhtbm: str) -> Contract:
-    contract = (
-        Contract.objects.select_related("contractor", "issuer").filter(cbhtbm=cbhtbm, valid_to__isnull=True).first()
-    )
-    if contract is None or not can(request.user, "contracts.sign_issuer", contract.issuer.fbfbm):
+    contract = issuer_contract(request.user, cbhtbm)
+    if contract is None:
         raise NotFoundError("没有这份合同，或不在您的发包方", "no such contract, or not of your issuer")
     return contract
 

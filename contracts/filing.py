@@ -175,6 +175,75 @@ def contract_draft(
 
 
 @transaction.atomic
+def contract_draft_first(
+    *,
+    actor: User,
+    household: Contractor,
+    parcels: list[Parcel],
+    term_start: date,
+    term_end: date,
+    method: str = "110",
+    previous_code: str = "",
+) -> Contract:
+    """The first contract of a new household (a split 分户), pending like any draft: code CBFBM + J, the
+    parcels' contract areas taken over from the contract they leave."""
+    if not can(actor, "contracts.sign_issuer", household.issuer.fbfbm):
+        raise PermissionDeniedError("只有发包方可以起草合同", "only the issuer drafts a contract")
+    cbhtbm = f"{household.cbfbm}J"
+    if Contract.objects.filter(cbhtbm=cbhtbm).exists():
+        raise FilingError(f"合同 {cbhtbm} 已存在", f"contract {cbhtbm} already exists", code="draft_exists")
+    if not parcels:
+        raise FilingError("新户的合同至少要有一块地", "the new household's contract needs a parcel", field="parcels")
+    leaving = {
+        e.dkbm: e
+        for e in ContractParcel.objects.filter(dkbm__in=[p.dkbm for p in parcels], contract__valid_to__isnull=True)
+    }
+    rows = [(p, leaving[p.dkbm].htmj if p.dkbm in leaving else p.scmj, leaving.get(p.dkbm)) for p in parcels]
+    total = sum((htmj for _p, htmj, _e in rows), Decimal("0"))
+    now = timezone.now()
+    draft = Contract.objects.create(
+        cbhtbm=cbhtbm,
+        previous_code=previous_code,  # YCBHTBM: the contract the household split off
+        issuer=household.issuer,
+        contractor=household,
+        method=method,
+        term_start=term_start,
+        term_end=term_end,
+        total_area=total,
+        total_area_mu=mu_from_m2(total),
+        parcel_count=len(rows),
+        version=1,
+        valid_from=now,
+        valid_to=now,
+        status=VersionStatus.PENDING,
+    )
+    ContractParcel.objects.bulk_create(
+        [
+            ContractParcel(
+                contract=draft,
+                parcel=p,
+                dkbm=p.dkbm,
+                acquisition=e.acquisition if e else method,
+                htmj=htmj,
+                htmjm=e.htmjm if e else mu_from_m2(htmj),
+                original_htmj=htmj,
+                transfer_code=e.transfer_code if e else "",
+                confirmed_by_share=e.confirmed_by_share if e else False,
+            )
+            for p, htmj, e in rows
+        ]
+    )
+    audit.record(
+        actor=actor,
+        action="contract.drafted",
+        subject=draft,
+        region_code=cbhtbm,
+        data={"contract": cbhtbm, "version": 1, "term": [str(term_start), str(term_end)], "new": True},
+    )
+    return draft
+
+
+@transaction.atomic
 def contract_draft_withdraw(*, actor: User, draft: Contract, reason: str) -> Contract:
     """The issuer withdraws a draft (a wrong term, say) before it is signed by both parties; it stays,
     cancelled, with its documents, and a new draft may follow. A draft signed by both is the county's to

@@ -68,6 +68,18 @@ def document_party(user: Any, document_id: int) -> tuple[ContractDocument | None
     return None, None
 
 
+def issuer_contract(user: Any, cbhtbm: str) -> Contract | None:
+    """The contract an issuer's officer prepares: its current version, or the first draft of a new
+    household's contract (a split) that has none yet; None if not of the officer's issuer."""
+    rows = Contract.objects.select_related("contractor", "issuer").filter(cbhtbm=cbhtbm)
+    contract = (
+        rows.filter(valid_to__isnull=True).first() or rows.filter(version=1, status=VersionStatus.PENDING).first()
+    )
+    if contract is None or not can(user, "contracts.sign_issuer", contract.issuer.fbfbm):
+        return None
+    return contract
+
+
 def own_signed_document(user: Any, document_id: int) -> ContractDocument | None:
     return (
         ContractDocument.objects.filter(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from audit import services as audit
 from spatial.codes import contractor_type_of, validate_cbfbm, validate_id_document
@@ -218,3 +218,61 @@ def contractor_cancel(*, actor: Any, contractor: Contractor, reason: str) -> Con
         data={"cbfbm": current.cbfbm, "version": current.version, "reason": reason[:200]},
     )
     return current
+
+
+def next_household_code(issuer: Issuer) -> str:
+    """The issuer's next household code (FBFBM + 4 digits, households 0001–8000), under an advisory lock
+    on the issuer: call it in the transaction that stores the household."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"tianjie-household-code-{issuer.fbfbm}"])
+    codes = Contractor.objects.filter(cbfbm__startswith=issuer.fbfbm).values_list("cbfbm", flat=True)
+    used = [int(c[14:]) for c in codes if int(c[14:]) <= 8000]
+    number = max(used, default=0) + 1
+    if number > 8000:
+        raise CodeError("发包方的农户承包方编码已用完", "the issuer has used every household code", field="cbfbm")
+    return f"{issuer.fbfbm}{number:04d}"
+
+
+@transaction.atomic
+def contractor_stage_new(*, actor: Any, issuer: Issuer, members: list[MemberInput], head: MemberInput) -> Contractor:
+    """A new household split off another (分户), pending 待备案 until its first contract is filed: the
+    next household code of the issuer, `head` its representative (relation 02 户主), `members` all of
+    them (the head among them)."""
+    ensure(actor, "contractors.edit", issuer.fbfbm)
+    _check_members(members)
+    cbfbm = next_household_code(issuer)
+    now = datetime.now(UTC)
+    household = Contractor.objects.create(
+        cbfbm=cbfbm,
+        issuer=issuer,
+        cbflx=contractor_type_of(cbfbm),
+        name=head.name,
+        id_type=head.id_type,
+        id_number=validate_id_document(head.id_type, head.id_number),
+        id_number_hash=lookup_hash(head.id_number),
+        member_count=len(members),
+        version=1,
+        valid_from=now,
+        valid_to=now,
+        status=VersionStatus.PENDING,
+    )
+    rows = [
+        MemberInput(
+            name=m.name,
+            sex=m.sex,
+            id_number=m.id_number,
+            relation="02" if m == head else m.relation,
+            id_type=m.id_type,
+            is_co_owner=m.is_co_owner,
+        )
+        for m in members
+    ]
+    FamilyMember.objects.bulk_create(_member_rows(household, rows))
+    audit.record(
+        actor=actor,
+        action="contractor.staged",
+        subject=household,
+        region_code=cbfbm,
+        data={"cbfbm": cbfbm, "version": 1, "members": len(members), "new": True},
+    )
+    return household

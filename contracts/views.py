@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.identity import IdentityError, otp_issue, otp_verify
 from accounts.models import IdentityCheck, Office, OneTimeCode, Role, User
-from accounts.scoping import can, scope_prefixes, scope_q
+from accounts.scoping import scope_prefixes, scope_q
 from accounts.selectors import household_codes
 from spatial.codes import validate_resident_id
 from spatial.errors import DomainError
@@ -28,7 +28,14 @@ from .filing import certificate_recover, contract_draft, contract_draft_withdraw
 from .models import Certificate, CertificateStatus, Contract, ContractDocument, RegisterEntry
 from .paper import scan_attach
 from .pdfsign import tsa_respond, verify_pdf
-from .selectors import document_party, farmer_for_phone_login, my_contracts, my_parcels_geojson, own_signed_document
+from .selectors import (
+    document_party,
+    farmer_for_phone_login,
+    issuer_contract,
+    my_contracts,
+    my_parcels_geojson,
+    own_signed_document,
+)
 from .signing import document_generate, document_sign, sign_purpose, signed_pdf, signer_identity_verify
 
 
@@ -155,10 +162,8 @@ def document_pdf(request: HttpRequest, document_id: int) -> HttpResponse:
 def prepare_page(request: HttpRequest, cbhtbm: str) -> HttpResponse:
     """/contracts/<code>/prepare/: the issuer's officer checks a household member's identity in person and
     generates the contract document for signing."""
-    contract = (
-        Contract.objects.select_related("contractor", "issuer").filter(cbhtbm=cbhtbm, valid_to__isnull=True).first()
-    )
-    if contract is None or not can(request.user, "contracts.sign_issuer", contract.issuer.fbfbm):
+    contract = issuer_contract(request.user, cbhtbm)
+    if contract is None:
         raise Http404("没有这份合同，或不在您的发包方 / no such contract, or not of your issuer")
     household = contract.contractor
     documents = (

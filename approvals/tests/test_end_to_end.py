@@ -498,3 +498,69 @@ def test_a_merge_brings_the_other_households_members_and_parcels_and_ends_it(dem
     assert set(theirs.parcels.values_list("dkbm", flat=True)) <= set(filed.parcels.values_list("dkbm", flat=True))
     cbf = {r["CBFBM"]: r["CZFS"] for r in ChangeRecord.objects.get(application=app).message["CHANGE_DATA"]["CBF"]}
     assert cbf == {cbfbm: "03", other.cbfbm: "04"}
+
+
+def test_a_split_makes_a_new_household_with_its_first_contract(demo, posting_day):
+    """分户: the leaving members become a new household (the issuer's next code, its first member the
+    representative) whose first contract holds the parcels they take; both households sign, both filed."""
+    from accounts.models import Role
+    from accounts.services import office_assign, user_create
+    from spatial.models import Region
+
+    farmer, village = _u("farmer"), _u("village")
+    cbfbm = farmer.offices.get().contractor_code
+    before = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
+    leaving = before.members.exclude(name=before.name).order_by("pk").last()
+    mine = Contract.objects.get(contractor=before, valid_to__isnull=True)
+    taken = mine.parcels.order_by("dkbm").first().dkbm
+    app = application_create(
+        actor=farmer,
+        business="105",
+        cbfbm=cbfbm,
+        summary="儿子成家，分户另立",
+        dkbms=[taken],
+        change_data={"members_leaving": [leaving.pk]},
+    )
+    app = _to_signing(app)
+    new_code = app.staged["new_cbfbm"]
+    assert new_code[:14] == cbfbm[:14] and not Contractor.objects.filter(cbfbm=new_code, valid_to__isnull=True)
+    assert app.other_draft.cbhtbm == f"{new_code}J" and app.other_draft.previous_code == mine.cbhtbm
+    household = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
+    signer_identity_verify(
+        actor=village,
+        person=farmer,
+        household=household,
+        name=household.name,
+        id_number=household.id_number,
+        attested=True,
+    )
+    sign_online(app.draft, farmer, village)
+    son = user_create(actor=None, username="son", password="x-test-pass-1", real_name=leaving.name)
+    office_assign(
+        actor=None, user=son, role=Role.FARMER, region=Region.objects.get(code=cbfbm[:14]), contractor_code=new_code
+    )
+    signer_identity_verify(
+        actor=village,
+        person=son,
+        household=app.other_draft.contractor,
+        name=leaving.name,
+        id_number=leaving.id_number,
+        attested=True,
+    )
+    assert app in applications_visible(son)  # the new household follows its application
+    sign_online(app.other_draft, son, village)
+    app = application_file_together(actor=_u("county"), application=app)
+    assert app.state == State.FILED
+    new = Contractor.objects.get(cbfbm=new_code, valid_to__isnull=True)
+    assert new.name == leaving.name and list(new.members.values_list("name", "relation")) == [(leaving.name, "02")]
+    old = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
+    assert old.member_count == before.member_count - 1 and leaving.name not in old.members.values_list(
+        "name", flat=True
+    )
+    first = Contract.objects.get(cbhtbm=f"{new_code}J", valid_to__isnull=True)
+    assert list(first.parcels.values_list("dkbm", flat=True)) == [taken] and first.version == 1
+    assert taken not in Contract.objects.get(cbhtbm=mine.cbhtbm, valid_to__isnull=True).parcels.values_list(
+        "dkbm", flat=True
+    )
+    cbf = {r["CBFBM"]: r["CZFS"] for r in ChangeRecord.objects.get(application=app).message["CHANGE_DATA"]["CBF"]}
+    assert cbf == {cbfbm: "03", new_code: "02"}

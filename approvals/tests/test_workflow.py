@@ -208,10 +208,9 @@ def test_at_each_level_every_other_role_is_refused(member_change):
     assert Application.objects.get(pk=app.pk).state == State.APPROVED
 
 
-def test_two_household_changes_name_the_other_household_and_a_split_stops_at_the_county(demo, settings, tmp_path):
+def test_two_household_changes_name_the_other_household_checked_on_entry(demo, settings, tmp_path):
     """A transfer, an exchange or a merge names another household of the same collective (an exchange,
-    that household's parcels too); a split names the members who leave. A split is reviewed, but the
-    county's approval says that its registry change is not available online yet, and nothing is staged."""
+    that household's parcels too); a split names the members who leave, not all of them."""
     settings.MEDIA_ROOT = tmp_path / "media"
     farmer = _u("farmer")
     cbfbm = farmer.offices.get().contractor_code
@@ -233,13 +232,7 @@ def test_two_household_changes_name_the_other_household_and_a_split_stops_at_the
         make("105", members_leaving=[])
     app = make("104", other_cbfbm=other.cbfbm, parcels_in=[theirs])
     assert app.change_data == {"other_cbfbm": other.cbfbm, "other_name": other.name, "parcels_in": [theirs]}
-    leaving = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True).members.order_by("pk").last()
-    app = make("105", members_leaving=[leaving.pk])  # a split: not written online yet
-    app = application_submit(actor=farmer, application=with_materials(app, farmer))
-    for officer in ("village", "township"):
-        app = application_decide(actor=_u(officer), application=app, decision="approve")
-    for decision in ("approve", "survey"):
-        with pytest.raises(ApprovalError, match="涉及两户"):
-            application_decide(actor=_u("county"), application=app, decision=decision)
-    app.refresh_from_db()
-    assert app.state == State.COUNTY_REVIEW and app.staged == {}
+    assert make("1021", other_cbfbm=other.cbfbm).change_data["other_name"] == other.name
+    everyone = list(Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True).members.values_list("pk", flat=True))
+    with pytest.raises(ChangeError, match="不能是全部成员"):
+        make("105", members_leaving=everyone)
