@@ -14,6 +14,7 @@ Every write is checked, audited and in one transaction. An approved application'
 reaches the draft as pending household and parcel versions (approvals), which filing puts in force.
 """
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -61,6 +62,34 @@ def term_label(start: date, end: date) -> str:
     after = end + timedelta(days=1)
     years = after.year - start.year - ((after.month, after.day) < (start.month, start.day))
     return f"{years}年"
+
+
+def _add_parcels(
+    draft: Contract,
+    rows: list[tuple[Parcel, Decimal, ContractParcel | None]],
+    acquisition: Callable[[ContractParcel], str],
+    method: str,
+) -> None:
+    """The draft's CBDKXX rows: each parcel with its contract area, and what it carries over from the
+    entry it had before (in this or another contract): YHTMJ, LZHTBM, SFQQQG and CBJYQQDFS
+    (`acquisition` of that entry; `method` for a parcel new to any contract)."""
+    ContractParcel.objects.bulk_create(
+        [
+            ContractParcel(
+                contract=draft,
+                parcel=p,
+                dkbm=p.dkbm,
+                acquisition=acquisition(e) if e else method,
+                htmj=htmj,
+                htmjm=e.htmjm if e and e.htmj == htmj else mu_from_m2(htmj),
+                original_htmj=e.htmj if e else None,
+                transfer_code=e.transfer_code if e else "",
+                certificate_code=e.certificate_code if e else "",
+                confirmed_by_share=e.confirmed_by_share if e else False,
+            )
+            for p, htmj, e in rows
+        ]
+    )
 
 
 @transaction.atomic
@@ -145,24 +174,11 @@ def contract_draft(
         valid_to=now,  # empty: in force at no time until it is filed
         status=VersionStatus.PENDING,
     )
-    ContractParcel.objects.bulk_create(
-        [
-            ContractParcel(
-                contract=draft,
-                parcel=p,
-                dkbm=p.dkbm,
-                acquisition=(incoming_acquisition or e.acquisition)
-                if e and e.dkbm not in old_entry
-                else (e.acquisition if e else current.method),
-                htmj=htmj,
-                htmjm=e.htmjm if e and e.htmj == htmj else mu_from_m2(htmj),
-                original_htmj=e.htmj if e else None,
-                transfer_code=e.transfer_code if e else "",
-                certificate_code=e.certificate_code if e else "",
-                confirmed_by_share=e.confirmed_by_share if e else False,
-            )
-            for p, htmj, e in rows
-        ]
+    _add_parcels(
+        draft,
+        rows,
+        lambda e: (incoming_acquisition or e.acquisition) if e.dkbm not in old_entry else e.acquisition,
+        current.method,
     )
     audit.record(
         actor=actor,
@@ -217,22 +233,7 @@ def contract_draft_first(
         valid_to=now,
         status=VersionStatus.PENDING,
     )
-    ContractParcel.objects.bulk_create(
-        [
-            ContractParcel(
-                contract=draft,
-                parcel=p,
-                dkbm=p.dkbm,
-                acquisition=e.acquisition if e else method,
-                htmj=htmj,
-                htmjm=e.htmjm if e else mu_from_m2(htmj),
-                original_htmj=htmj,
-                transfer_code=e.transfer_code if e else "",
-                confirmed_by_share=e.confirmed_by_share if e else False,
-            )
-            for p, htmj, e in rows
-        ]
-    )
+    _add_parcels(draft, rows, lambda e: e.acquisition, method)
     audit.record(
         actor=actor,
         action="contract.drafted",

@@ -399,16 +399,7 @@ def test_an_exchange_moves_each_parcel_to_the_other_contract_filed_together(demo
     app = _to_signing(app)
     assert {c.cbhtbm for c in (app.draft, app.other_draft)} == {mine.cbhtbm, theirs.cbhtbm}
     assert set(app.notice.subjects.filter(kind="households").values_list("code", flat=True)) == {cbfbm, other.cbfbm}
-    household = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
-    signer_identity_verify(
-        actor=village,
-        person=farmer,
-        household=household,
-        name=household.name,
-        id_number=household.id_number,
-        attested=True,
-    )
-    doc_a = sign_online(app.draft, farmer, village)
+    doc_a = _sign(app)
     with pytest.raises(ApprovalError, match="尚未由双方签署"):
         application_file_together(actor=_u("county"), application=app)
     doc_b = sign_online(app.other_draft, farmer_b, village)
@@ -463,7 +454,7 @@ def test_a_transfer_of_every_parcel_ends_the_transferors_contract(demo, posting_
 
 
 def test_a_merge_brings_the_other_households_members_and_parcels_and_ends_it(demo, posting_day):
-    farmer, village = _u("farmer"), _u("village")
+    farmer = _u("farmer")
     cbfbm = farmer.offices.get().contractor_code
     other, _farmer_b = _neighbour_household()
     mine = Contract.objects.get(contractor__cbfbm=cbfbm, valid_to__isnull=True)
@@ -476,16 +467,7 @@ def test_a_merge_brings_the_other_households_members_and_parcels_and_ends_it(dem
     app = _to_signing(app)
     assert app.other_draft is None and app.draft.contractor.status == VersionStatus.PENDING
     assert app.draft.parcel_count == mine.parcel_count + theirs.parcel_count
-    household = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
-    signer_identity_verify(
-        actor=village,
-        person=farmer,
-        household=household,
-        name=household.name,
-        id_number=household.id_number,
-        attested=True,
-    )
-    sign_online(app.draft, farmer, village)
+    _sign(app)
     app = application_file_together(actor=_u("county"), application=app)
     assert app.state == State.FILED
     merged = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
@@ -525,16 +507,7 @@ def test_a_split_makes_a_new_household_with_its_first_contract(demo, posting_day
     new_code = app.staged["new_cbfbm"]
     assert new_code[:14] == cbfbm[:14] and not Contractor.objects.filter(cbfbm=new_code, valid_to__isnull=True)
     assert app.other_draft.cbhtbm == f"{new_code}J" and app.other_draft.previous_code == mine.cbhtbm
-    household = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
-    signer_identity_verify(
-        actor=village,
-        person=farmer,
-        household=household,
-        name=household.name,
-        id_number=household.id_number,
-        attested=True,
-    )
-    sign_online(app.draft, farmer, village)
+    _sign(app)
     son = user_create(actor=None, username="son", password="x-test-pass-1", real_name=leaving.name)
     office_assign(
         actor=None, user=son, role=Role.FARMER, region=Region.objects.get(code=cbfbm[:14]), contractor_code=new_code
