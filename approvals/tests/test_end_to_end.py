@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 import shapely
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from accounts.models import User
 from approvals.models import Application, ChangeRecord, State, Step
@@ -507,6 +508,9 @@ def test_a_split_makes_a_new_household_with_its_first_contract(demo, posting_day
     new_code = app.staged["new_cbfbm"]
     assert new_code[:14] == cbfbm[:14] and not Contractor.objects.filter(cbfbm=new_code, valid_to__isnull=True)
     assert app.other_draft.cbhtbm == f"{new_code}J" and app.other_draft.previous_code == mine.cbhtbm
+    page = Client()
+    page.force_login(village)  # the issuer prepares the new household's first contract on its page
+    assert "本户还没有账号" in page.get(f"/contracts/{new_code}J/prepare/").content.decode()
     _sign(app)
     son = user_create(actor=None, username="son", password="x-test-pass-1", real_name=leaving.name)
     office_assign(
