@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.fields.json import KT
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 
@@ -132,6 +133,9 @@ class Application(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["fbfbm"], opclasses=["varchar_pattern_ops"], name="application_scope"),
             models.Index(fields=["state", "step_due"], name="application_state_due"),
             models.Index(fields=["-created_at"], name="application_newest"),
+            # the other household of a two-household change sees the application too (selectors)
+            models.Index(KT("change_data__other_cbfbm"), name="application_other_household"),
+            models.Index(KT("staged__new_cbfbm"), name="application_new_household"),
         ]
 
     def __str__(self) -> str:

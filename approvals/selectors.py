@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db.models import Count, Q, QuerySet
+from django.db.models.fields.json import KT
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -30,13 +31,15 @@ VIEW_PERMISSIONS = (
 def applications_visible(user: User) -> QuerySet[Application]:
     """The household's own applications, and those in the regions where the user reviews, signs or files."""
     own = household_codes(user)
-    # the other household of a transfer, say, or the new one of a split
-    q = Q(cbfbm__in=own) | Q(change_data__other_cbfbm__in=own) | Q(staged__new_cbfbm__in=own)
+    # the other household of a transfer, say, or the new one of a split (text keys, as indexed)
+    q = Q(cbfbm__in=own) | Q(other_household__in=own) | Q(new_household__in=own)
     prefixes = {p for permission in VIEW_PERMISSIONS for p in scope_prefixes(user, permission)}
     for prefix in sorted(prefixes):
         if not any(prefix.startswith(other) and prefix != other for other in prefixes):  # the widest only
             q |= Q(fbfbm__startswith=prefix)
-    return Application.objects.filter(q)
+    return Application.objects.alias(
+        other_household=KT("change_data__other_cbfbm"), new_household=KT("staged__new_cbfbm")
+    ).filter(q)
 
 
 def is_officer(user: User) -> bool:
