@@ -15,7 +15,7 @@ reaches the draft as pending household and parcel versions (approvals), which fi
 """
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -311,6 +311,26 @@ def _write_sketch(contract: Contract) -> str:
     return str(path.relative_to(settings.MEDIA_ROOT))
 
 
+def _withdraw(cert: Certificate, status: str, reason: str, now: datetime) -> None:
+    """Take a certificate out of force: to be recovered (待收回) or, when it cannot be, cancelled at once."""
+    cert.status, cert.recall_since, cert.recall_reason = status, now, reason[:200]
+    cert.save(update_fields=["status", "recall_since", "recall_reason"])
+
+
+def _issue(contract: Contract, replaces: Certificate | None, now: datetime) -> Certificate:
+    """A new certificate of the contract, issued by the county's government, with the next serial
+    CBJYQZLSH: one running number for every certificate of the county and year, on filing or re-issue."""
+    county = Region.objects.filter(code=contract.cbhtbm[:6]).values_list("name", flat=True).first()
+    return Certificate.objects.create(
+        cbjyqzbm=contract.cbhtbm,
+        contract=contract,
+        issuing_authority=f"{county or contract.cbhtbm[:6]}人民政府",
+        issued_on=timezone.localdate(now),
+        serial=next_number(Certificate, "serial", f"{contract.cbhtbm[:6]}{now.year}", 6),
+        replaces=replaces,
+    )
+
+
 @transaction.atomic
 def contract_file(*, actor: User, document: ContractDocument, together: list[str] | None = None) -> RegisterEntry:
     """备案: the signed draft becomes the household's current contract; see the module's description.
@@ -371,28 +391,16 @@ def contract_file(*, actor: User, document: ContractDocument, together: list[str
         contractor_versions_activate(actor=actor, contractor=draft.contractor)
     now = timezone.now()
     previous = next((c for c in versions if c.valid_to is None and c.status == VersionStatus.CURRENT), None)
-    if previous is not None:
-        previous.valid_to, previous.status = now, VersionStatus.SUPERSEDED
-        previous.save(update_fields=["valid_to", "status"])
-    draft.valid_from, draft.valid_to, draft.status, draft.signed_on = now, None, VersionStatus.CURRENT, signed_on
-    draft.save(update_fields=["valid_from", "valid_to", "status", "signed_on"])
+    draft.signed_on = signed_on
+    draft.save(update_fields=["signed_on"])
+    draft.put_in_force(now)  # the previous version closes (历史)
 
-    county = Region.objects.filter(code=draft.cbhtbm[:6]).values_list("name", flat=True).first() or draft.cbhtbm[:6]
     old = list(Certificate.objects.select_for_update().filter(cbjyqzbm=draft.cbhtbm, status=CertificateStatus.ISSUED))
     for cert in old:
-        cert.status, cert.recall_since = CertificateStatus.RECALL, now
-        cert.recall_reason = f"换发：合同第 {draft.version} 版备案 / re-issued on filing version {draft.version}"
-        cert.save(update_fields=["status", "recall_since", "recall_reason"])
-    # CBJYQZLSH: one running number for every certificate of the county, issued on filing or re-issued
-    serial = next_number(Certificate, "serial", f"{draft.cbhtbm[:6]}{now.year}", 6)
-    cert = Certificate.objects.create(
-        cbjyqzbm=draft.cbhtbm,
-        contract=draft,
-        issuing_authority=f"{county}人民政府",
-        issued_on=timezone.localdate(now),
-        serial=serial,
-        replaces=old[0] if old else None,
-    )
+        reason = f"换发：合同第 {draft.version} 版备案 / re-issued on filing version {draft.version}"
+        _withdraw(cert, CertificateStatus.RECALL, reason, now)
+    cert = _issue(draft, old[0] if old else None, now)
+    serial = cert.serial
     draft.parcels.update(certificate_code=cert.cbjyqzbm)
     entry = RegisterEntry.objects.create(
         cbjyqzbm=cert.cbjyqzbm,
@@ -501,10 +509,6 @@ def _certificate_in_force(contract: Contract) -> Certificate:
     return cert
 
 
-def _county_name(code: str) -> str:
-    return Region.objects.filter(code=code[:6]).values_list("name", flat=True).first() or code[:6]
-
-
 @transaction.atomic
 def certificate_reissue(*, actor: User, contract: Contract, lost: bool, reason: str) -> Certificate:
     """补发 (`lost`: the old certificate is gone; it is cancelled at once as 遗失) or 换发 (damaged: the
@@ -514,18 +518,11 @@ def certificate_reissue(*, actor: User, contract: Contract, lost: bool, reason: 
         raise FilingError("只能为现行合同补发或换发权证", "only a current contract's certificate", code="not_current")
     old = _certificate_in_force(contract)
     now = timezone.now()
-    old.recall_reason = (f"遗失补发：{reason}" if lost else f"换发：{reason}")[:200]
-    old.recall_since = now
-    old.status = CertificateStatus.CANCELLED if lost else CertificateStatus.RECALL
-    old.save(update_fields=["status", "recall_since", "recall_reason"])
-    new = Certificate.objects.create(
-        cbjyqzbm=old.cbjyqzbm,
-        contract=contract,
-        issuing_authority=f"{_county_name(contract.cbhtbm)}人民政府",
-        issued_on=timezone.localdate(now),
-        serial=next_number(Certificate, "serial", f"{contract.cbhtbm[:6]}{now.year}", 6),
-        replaces=old,
-    )
+    if lost:
+        _withdraw(old, CertificateStatus.CANCELLED, f"遗失补发：{reason}", now)
+    else:
+        _withdraw(old, CertificateStatus.RECALL, f"换发：{reason}", now)
+    new = _issue(contract, old, now)
     audit.record(
         actor=actor,
         action="certificate.reissued" if lost else "certificate.replaced",
@@ -550,9 +547,7 @@ def contract_cancel(*, actor: User, contract: Contract, reason: str) -> Contract
     locked.valid_to, locked.status = now, VersionStatus.CANCELLED
     locked.save(update_fields=["valid_to", "status"])
     for cert in Certificate.objects.select_for_update().filter(cbjyqzbm=locked.cbhtbm, status=CertificateStatus.ISSUED):
-        cert.status, cert.recall_since = CertificateStatus.RECALL, now
-        cert.recall_reason = f"合同注销：{reason}"[:200]
-        cert.save(update_fields=["status", "recall_since", "recall_reason"])
+        _withdraw(cert, CertificateStatus.RECALL, f"合同注销：{reason}", now)
     audit.record(
         actor=actor,
         action="contract.cancelled",
@@ -570,9 +565,7 @@ def certificate_cancel(*, actor: User, contract: Contract, reason: str) -> Certi
     cert = _certificate_in_force(contract)
     if not reason.strip():
         raise FilingError("请写明注销原因", "give the reason", field="reason")
-    cert.status, cert.recall_since = CertificateStatus.RECALL, timezone.now()
-    cert.recall_reason = f"注销：{reason}"[:200]
-    cert.save(update_fields=["status", "recall_since", "recall_reason"])
+    _withdraw(cert, CertificateStatus.RECALL, f"注销：{reason}", timezone.now())
     audit.record(
         actor=actor,
         action="certificate.cancelled",

@@ -14,6 +14,8 @@ from spatial.models import Issuer, Parcel, Versioned, versioned_constraints
 class Contractor(Versioned):
     """承包方 CBF: a household (农户), an individual or a unit."""
 
+    code_field = "cbfbm"
+
     cbfbm = models.CharField(max_length=18, verbose_name="承包方编码", db_comment="CBF.CBFBM")
     issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="contractors", verbose_name="发包方")
     cbflx = models.CharField(max_length=1, default="1", verbose_name="承包方类型", db_comment="CBF.CBFLX")
@@ -82,6 +84,8 @@ class FamilyMember(models.Model):
 
 class Contract(Versioned):
     """承包合同 CBHT."""
+
+    code_field = "cbhtbm"
 
     cbhtbm = models.CharField(max_length=19, verbose_name="承包合同编码", db_comment="CBHT.CBHTBM")
     previous_code = models.CharField(

@@ -184,12 +184,7 @@ def contractor_versions_activate(*, actor: Any, contractor: Contractor) -> Contr
     staged = Contractor.objects.select_for_update().get(pk=contractor.pk)
     if staged.status != VersionStatus.PENDING:
         return staged
-    now = datetime.now(UTC)
-    Contractor.objects.filter(cbfbm=staged.cbfbm, valid_to__isnull=True).update(
-        valid_to=now, status=VersionStatus.SUPERSEDED
-    )
-    staged.valid_from, staged.valid_to, staged.status = now, None, VersionStatus.CURRENT
-    staged.save(update_fields=["valid_from", "valid_to", "status"])
+    staged.put_in_force(datetime.now(UTC))
     audit.record(
         actor=actor,
         action="contractor.activated",

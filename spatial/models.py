@@ -4,6 +4,9 @@ Geometry is stored in CGCS2000 (EPSG:4490); areas come from the county's Gauss-K
 (spatial.measure). Parcels are versioned: a change makes a new row and closes the old one's validity.
 """
 
+from datetime import datetime
+from typing import ClassVar
+
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.postgres.indexes import GistIndex
@@ -120,9 +123,20 @@ class Versioned(models.Model):
     status = models.CharField(
         max_length=12, choices=VersionStatus.choices, default=VersionStatus.CURRENT, verbose_name="状态"
     )
+    code_field: ClassVar[str]  # the code whose versions these are (dkbm, cbfbm, cbhtbm)
 
     class Meta:
         abstract = True
+
+    def put_in_force(self, now: datetime) -> None:
+        """This version is in force from `now`; the version of its code in force until then closes (历史).
+        The caller holds the rows locked, in its transaction."""
+        code = {self.code_field: getattr(self, self.code_field)}
+        type(self)._default_manager.filter(**code, valid_to__isnull=True).exclude(pk=self.pk).update(
+            valid_to=now, status=VersionStatus.SUPERSEDED
+        )
+        self.valid_from, self.valid_to, self.status = now, None, VersionStatus.CURRENT
+        self.save(update_fields=["valid_from", "valid_to", "status"])
 
 
 def versioned_constraints(*, field: str, model: str, label: str) -> list[models.BaseConstraint]:
@@ -137,6 +151,8 @@ def versioned_constraints(*, field: str, model: str, label: str) -> list[models.
 
 class Parcel(Versioned):
     """地块 DK: every field of the DK layer, the geometry in EPSG:4490 and a stored EPSG:3857 copy."""
+
+    code_field = "dkbm"
 
     bsm = models.BigIntegerField(null=True, blank=True, verbose_name="标识码", db_comment="DK.BSM")
     ysdm = models.CharField(max_length=6, default="211011", verbose_name="要素代码", db_comment="DK.YSDM")

@@ -282,11 +282,7 @@ def parcel_versions_activate(*, actor: Any, parcels: list[Parcel]) -> list[Parce
         pk__in=[p.pk for p in parcels], status=VersionStatus.PENDING
     ):
         ensure(actor, "parcels.edit", pending.dkbm)
-        Parcel.objects.filter(dkbm=pending.dkbm, valid_to__isnull=True).update(
-            valid_to=now, status=VersionStatus.SUPERSEDED
-        )
-        pending.valid_from, pending.valid_to, pending.status = now, None, VersionStatus.CURRENT
-        pending.save(update_fields=["valid_from", "valid_to", "status"])
+        pending.put_in_force(now)
         done.append(pending)
         audit.record(
             actor=actor,
