@@ -4,8 +4,8 @@ input, 403 not yours, 404 not visible, 409 someone else decided first."""
 
 from typing import Any, cast
 
-from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -48,17 +48,14 @@ def _user(request: Request) -> User:
 
 
 def _app(request: Request, code: str) -> Application:
-    app = (
-        selectors.applications_visible(_user(request)).select_related("survey_task", "notice").filter(code=code).first()
-    )
+    app = selectors.visible_application(_user(request), code)
     if app is None:
         raise NotFoundError("没有这份申请，或无权查看", "no such application, or not yours to see")
     return app
 
 
 def _row(app: Application) -> Application:
-    today = timezone.localdate()
-    app.overdue = bool(app.step_due and app.step_due < today and app.state in selectors.OPEN_STATES)  # type: ignore[attr-defined]
+    app.overdue = selectors.is_overdue(app)  # type: ignore[attr-defined]
     return app
 
 
@@ -137,93 +134,102 @@ class ApplicationDetailApi(APIView):
         return Response(_detail(_app(request, code)))
 
 
-class SubmitApi(APIView):
+class _ActionApi(APIView):
+    """One action on one application: the input checked, the service called (which checks who may), the
+    application answered as it now is. A subclass names its input and calls its service in `act`."""
+
     parser_classes = [JSONParser, FormParser]
+    input_class: type[serializers.Serializer] = ExpectedInput
 
-    @extend_schema(
-        operation_id="applications_submit",
-        summary="提交 / Submit",
-        request=SubmitInput,
-        responses=ApplicationDetailSerializer,
-    )
+    def act(self, request: Request, app: Application, data: dict[str, Any]) -> Application:
+        raise NotImplementedError
+
     def post(self, request: Request, code: str) -> Response:
-        data = SubmitInput(data=request.data)
+        data = self.input_class(data=request.data)
         data.is_valid(raise_exception=True)
-        app = application_submit(
-            actor=_user(request),
-            application=_app(request, code),
-            expected=data.validated_data.get("expected"),
-            reply=data.validated_data.get("reply", ""),
+        return Response(_detail(self.act(request, _app(request, code), data.validated_data)))
+
+
+def _action_schema(operation_id: str, summary: str, request: Any) -> Any:
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=operation_id, summary=summary, request=request, responses=ApplicationDetailSerializer
         )
-        return Response(_detail(app))
+    )
 
 
-class DecideApi(APIView):
+@_action_schema("applications_submit", "提交 / Submit", SubmitInput)
+class SubmitApi(_ActionApi):
+    input_class = SubmitInput
+
+    def act(self, request: Request, app: Application, data: dict[str, Any]) -> Application:
+        return application_submit(
+            actor=_user(request), application=app, expected=data.get("expected"), reply=data.get("reply", "")
+        )
+
+
+@_action_schema(
+    "applications_decide",
+    "审核决定：同意、退回、不予批准、安排测绘 / Decide: approve, return, reject, order a survey",
+    DecideInput,
+)
+class DecideApi(_ActionApi):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
+    input_class = DecideInput
 
-    @extend_schema(
-        operation_id="applications_decide",
-        summary="审核决定：同意、退回、不予批准、安排测绘 / Decide: approve, return, reject, order a survey",
-        request=DecideInput,
-        responses=ApplicationDetailSerializer,
-    )
-    def post(self, request: Request, code: str) -> Response:
-        data = DecideInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+    def act(self, request: Request, app: Application, data: dict[str, Any]) -> Application:
         survey = None
-        if v["decision"] == "survey":
+        if data["decision"] == "survey":
             survey = {
-                "assignee": User.objects.filter(username=v.get("assignee", "")).first(),
-                "company": v.get("company", ""),
-                "due_on": v.get("due_on"),
+                "assignee": User.objects.filter(username=data.get("assignee", "")).first(),
+                "company": data.get("company", ""),
+                "due_on": data.get("due_on"),
             }
-        app = application_decide(
+        return application_decide(
             actor=_user(request),
-            application=_app(request, code),
-            decision=v["decision"],
-            comment=v.get("comment", ""),
-            expected=v.get("expected"),
+            application=app,
+            decision=data["decision"],
+            comment=data.get("comment", ""),
+            expected=data.get("expected"),
             survey=survey,
-            attachment=v.get("attachment"),
+            attachment=data.get("attachment"),
         )
-        return Response(_detail(app))
 
 
-class WithdrawApi(APIView):
-    parser_classes = [JSONParser, FormParser]
+@_action_schema("applications_withdraw", "撤回 / Withdraw", ReasonInput)
+class WithdrawApi(_ActionApi):
+    input_class = ReasonInput
 
-    @extend_schema(
-        operation_id="applications_withdraw",
-        summary="撤回 / Withdraw",
-        request=ReasonInput,
-        responses=ApplicationDetailSerializer,
-    )
-    def post(self, request: Request, code: str) -> Response:
-        data = ReasonInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        app = application_withdraw(
-            actor=_user(request), application=_app(request, code), reason=data.validated_data.get("reason", "")
-        )
-        return Response(_detail(app))
+    def act(self, request: Request, app: Application, data: dict[str, Any]) -> Application:
+        return application_withdraw(actor=_user(request), application=app, reason=data.get("reason", ""))
 
 
-class PubliciseApi(APIView):
-    parser_classes = [JSONParser, FormParser]
+@_action_schema("applications_publicise", "起草新合同并公示 / Draft the new contract and publicise it", ExpectedInput)
+class PubliciseApi(_ActionApi):
+    def act(self, request: Request, app: Application, data: dict[str, Any]) -> Application:
+        return application_publicise(actor=_user(request), application=app, expected=data.get("expected"))
 
-    @extend_schema(
-        operation_id="applications_publicise",
-        summary="起草新合同并公示 / Draft the new contract and publicise it",
-        request=ExpectedInput,
-        responses=ApplicationDetailSerializer,
-    )
-    def post(self, request: Request, code: str) -> Response:
-        data = ExpectedInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        app = application_publicise(
-            actor=_user(request), application=_app(request, code), expected=data.validated_data.get("expected")
-        )
-        return Response(_detail(app))
+
+@_action_schema(
+    "applications_register",
+    "县级登记：补发、换发、注销权证，注销合同 / Register a certificate action or a cancellation",
+    ReasonInput,
+)
+class RegisterApi(_ActionApi):
+    input_class = ReasonInput
+
+    def act(self, request: Request, app: Application, data: dict[str, Any]) -> Application:
+        return application_register(actor=_user(request), application=app, reason=data.get("reason", ""))
+
+
+@_action_schema(
+    "applications_file_together",
+    "两户的合同一并备案（转让、互换、合户、分户）/ File both households' contracts",
+    ExpectedInput,
+)
+class FileTogetherApi(_ActionApi):
+    def act(self, request: Request, app: Application, data: dict[str, Any]) -> Application:
+        return application_file_together(actor=_user(request), application=app, expected=data.get("expected"))
 
 
 class MaterialApi(APIView):
@@ -245,39 +251,3 @@ class MaterialApi(APIView):
             upload=data.validated_data["file"],
         )
         return Response(MaterialSerializer(material).data, status=201)
-
-
-class RegisterApi(APIView):
-    parser_classes = [JSONParser, FormParser]
-
-    @extend_schema(
-        operation_id="applications_register",
-        summary="县级登记：补发、换发、注销权证，注销合同 / Register a certificate action or a cancellation",
-        request=ReasonInput,
-        responses=ApplicationDetailSerializer,
-    )
-    def post(self, request: Request, code: str) -> Response:
-        data = ReasonInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        app = application_register(
-            actor=_user(request), application=_app(request, code), reason=data.validated_data.get("reason", "")
-        )
-        return Response(_detail(app))
-
-
-class FileTogetherApi(APIView):
-    parser_classes = [JSONParser, FormParser]
-
-    @extend_schema(
-        operation_id="applications_file_together",
-        summary="转让、互换：两户的合同一并备案 / File both households' contracts of a transfer or an exchange",
-        request=ExpectedInput,
-        responses=ApplicationDetailSerializer,
-    )
-    def post(self, request: Request, code: str) -> Response:
-        data = ExpectedInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        app = application_file_together(
-            actor=_user(request), application=_app(request, code), expected=data.validated_data.get("expected")
-        )
-        return Response(_detail(app))

@@ -42,6 +42,22 @@ def applications_visible(user: User) -> QuerySet[Application]:
     ).filter(q)
 
 
+def visible_application(user: User, code: str) -> Application | None:
+    """One application by its code, if the user may see it (None: not there, or not theirs to see)."""
+    return (
+        applications_visible(user)
+        .select_related("applicant", "survey_task", "notice", "draft", "other_draft")
+        .filter(code=code)
+        .first()
+    )
+
+
+def is_overdue(app: Application, today: date | None = None) -> bool:
+    """Past the deadline of a step still open."""
+    day = today or timezone.localdate()
+    return bool(app.step_due and app.step_due < day and app.state in OPEN_STATES)
+
+
 def is_officer(user: User) -> bool:
     return any(scope_prefixes(user, p) for p in VIEW_PERMISSIONS)
 
@@ -55,7 +71,7 @@ def may_decide(user: User, app: Application) -> bool:
 
 def with_overdue(rows: list[Application]) -> list[dict[str, Any]]:
     today = timezone.localdate()
-    return [{"app": a, "overdue": bool(a.step_due and a.step_due < today and a.state in OPEN_STATES)} for a in rows]
+    return [{"app": a, "overdue": is_overdue(a, today)} for a in rows]
 
 
 def township_counts(county: str, today: date | None = None) -> list[dict[str, Any]]:

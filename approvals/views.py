@@ -45,12 +45,7 @@ def _user(request: HttpRequest) -> User:
 
 
 def _app(request: HttpRequest, code: str) -> Application:
-    app = (
-        selectors.applications_visible(_user(request))
-        .select_related("applicant", "survey_task", "notice", "draft", "other_draft")
-        .filter(code=code)
-        .first()
-    )
+    app = selectors.visible_application(_user(request), code)
     if app is None:
         raise Http404("没有这份申请，或无权查看 / no such application, or not yours to see")
     return app

@@ -166,7 +166,16 @@ def test_every_action_through_the_api_with_the_pages_permissions(demo, media):
     assert farmer.post(f"/api/applications/{code}/withdraw/", {}, format="json").status_code == 400  # too late
 
     schema = APIClient().get("/api/schema/").content.decode()
-    for op in ("applications_create", "applications_decide", "applications_submit", "applications_material_upload"):
+    for op in (
+        "applications_create",
+        "applications_decide",
+        "applications_submit",
+        "applications_withdraw",
+        "applications_publicise",
+        "applications_register",
+        "applications_file_together",
+        "applications_material_upload",
+    ):
         assert op in schema
 
 
