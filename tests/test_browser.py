@@ -223,6 +223,7 @@ def test_the_collective_sees_the_notice_on_its_map_and_page(browser, server, pos
     assert count == posted_notice.parcels.count() > 0
     page.goto(f"{server}/notices/")
     page.click("text=浏览器测试承包合同公示")
+    page.wait_for_selector("#notice-map")  # the link's page, not the one it was clicked on
     page.wait_for_function("document.getElementById('notice-map').dataset.features !== undefined")
     assert int(page.evaluate("document.getElementById('notice-map').dataset.features")) == count
     assert "2025-10-16" in page.inner_text("#period")  # 10 working days over National Day
@@ -468,6 +469,7 @@ def test_the_farmer_confirms_a_boundary_on_a_phone(browser, server, boundary_to_
     page.click("button[type=submit]")
     page.goto(server + "/notifications/")
     page.click(f"text=请确认地块界线（指界）：{task.code}")  # the inbox links to the confirmation page
+    page.wait_for_selector("#lines-map")  # the link's page, not the one it was clicked on
     page.wait_for_function("document.getElementById('lines-map').dataset.features !== undefined")
     drawn = int(page.evaluate("document.getElementById('lines-map').dataset.features"))
     radios = page.locator("#confirm-form input[value=confirmed]")
@@ -582,6 +584,7 @@ def test_a_member_change_from_the_farmers_phone_through_every_level(
         page.click("button[type=submit]")
         page.goto(server + "/applications/")
         page.click(f"#inbox >> text={code}")  # it waits in this officer's inbox
+        page.wait_for_selector("#app-map")  # the link's page, not the one it was clicked on
         page.wait_for_function("document.getElementById('app-map').dataset.features > 0")
         page.fill("#decide-form textarea[name=comment]", "材料齐全，同意")
         page.click("#decide-form button[type=submit]")
