@@ -1,12 +1,18 @@
 """Messages to a person outside the app (SMS, WeChat): a `Sender` interface and the senders configured in
 settings.TIANJIE_NOTIFY_SENDERS. No gateway is reachable from the build machines, so the only sender that
-ships, LogSender, writes what would be sent to the log; a gateway's sender implements the same method."""
+ships, LogSender, writes what would be sent to the log; a gateway's sender implements the same method.
+
+`send_all` hands the message to the senders once the caller's transaction commits (core.effects): a change
+that rolls back sends nothing. `OutboxSender` keeps what was sent in memory, as Django's mail outbox does,
+for tests that check who was told what."""
 
 import logging
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+from core.effects import after_commit
 
 log = logging.getLogger("tianjie.notify")
 
@@ -22,6 +28,16 @@ class LogSender:
         log.info("notify %s: %s — %s %s", user.get_username(), title, body[:80], url)
 
 
+class OutboxSender:
+    """Keeps each message sent in `OUTBOX` (user name, title, body, url), in this process only."""
+
+    def send(self, user: Any, title: str, body: str, url: str) -> None:
+        OUTBOX.append((user.get_username(), title, body, url))
+
+
+OUTBOX: list[tuple[str, str, str, str]] = []
+
+
 def senders(channel: str = "notify") -> list[Sender]:
     """The senders of a channel: "notify" (TIANJIE_NOTIFY_SENDERS) or "otp" (TIANJIE_OTP_SENDERS, the
     one-time codes: SMS in production)."""
@@ -30,5 +46,6 @@ def senders(channel: str = "notify") -> list[Sender]:
 
 
 def send_all(user: Any, *, title: str, body: str = "", url: str = "", channel: str = "notify") -> None:
+    """Each sender of the channel sends the message after the caller's transaction commits."""
     for sender in senders(channel):
-        sender.send(user, title, body, url)
+        after_commit(sender.send, user, title, body, url)

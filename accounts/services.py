@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from audit import services as audit
+from core.effects import after_commit
 from spatial.errors import CodeError
 from spatial.models import Region
 
@@ -44,7 +45,7 @@ def office_assign(
         region=region,
         defaults={"contractor_code": contractor_code, "organisation": organisation, "active": True},
     )
-    transaction.on_commit(lambda: scope_cache_clear(user.pk))
+    after_commit(scope_cache_clear, user.pk)
     audit.record(
         actor=actor,
         action="office.assigned",

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from audit import services as audit
+from core.effects import after_commit
 from spatial.codes import validate_region_code
 from spatial.errors import CodeError, DomainError
 from spatial.permissions import ensure
@@ -45,7 +46,7 @@ def import_job_create(*, actor: Any, county_code: str, upload: UploadedFile, dry
     )
     from .tasks import import_package
 
-    transaction.on_commit(lambda: import_package.delay(str(job.pk)))
+    after_commit(import_package.delay, str(job.pk))
     return job
 
 

@@ -23,6 +23,7 @@ from accounts.models import Office, Role, User
 from accounts.scoping import can, scope_prefixes
 from accounts.selectors import household_codes
 from audit import services as audit
+from core.effects import after_commit
 from publicity.models import NoticeKind
 from publicity.notices import notice_create, notice_post
 from publicity.notify import notify_users, officers_of
@@ -117,7 +118,7 @@ def survey_task_create(
 def _queue(upload: SurveyUpload) -> None:
     from .tasks import run_survey_upload
 
-    transaction.on_commit(lambda: run_survey_upload.delay(str(upload.pk)))
+    after_commit(run_survey_upload.delay, str(upload.pk))
 
 
 @transaction.atomic

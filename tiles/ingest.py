@@ -29,6 +29,7 @@ from rio_cogeo.cogeo import cog_translate, cog_validate
 from rio_cogeo.profiles import cog_profiles
 
 from audit import services as audit
+from core.effects import after_commit
 from spatial.errors import DomainError
 from spatial.measure import STORAGE_SRID
 from spatial.models import Region
@@ -192,6 +193,6 @@ def imagery_ingest(
             shutil.move(partial, target)  # last: a failure above leaves no file behind
             shutil.move(tiles, root / tiles.name)
             # MapProxy reloads its configuration when the file changes; the county mosaic is redrawn
-            transaction.on_commit(lambda: imagery_changed(county_code))
+            after_commit(imagery_changed, county_code)
     progress(f"已导入影像 / ingested: {slug}")
     return image

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from audit import services as audit
+from core.effects import after_commit
 from spatial.codes import validate_region_code
 from spatial.errors import DomainError
 from spatial.permissions import ensure
@@ -27,7 +28,7 @@ _INGEST_STEPS = (("检查通过", 10), ("转换为 COG", 15), ("生成瓦片缓�
 def _queue(job: ImageryJob) -> None:
     from .tasks import run_imagery_job
 
-    transaction.on_commit(lambda: run_imagery_job.delay(str(job.pk)))
+    after_commit(run_imagery_job.delay, str(job.pk))
 
 
 @transaction.atomic

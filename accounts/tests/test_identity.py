@@ -9,11 +9,13 @@ from accounts.identity import IdentityError, otp_issue, otp_verify
 from accounts.models import User
 
 
-def test_a_code_is_used_once_for_its_purpose(demo, caplog):
+def test_a_code_is_used_once_for_its_purpose(demo, caplog, django_capture_on_commit_callbacks):
     farmer = User.objects.get(username="farmer")
     with caplog.at_level(logging.INFO, logger="tianjie.notify"):
-        code = otp_issue(user=farmer, purpose="签署合同 A")
-    assert code in caplog.text  # the local sender logs what an SMS gateway would send
+        with django_capture_on_commit_callbacks(execute=True) as sent:
+            code = otp_issue(user=farmer, purpose="签署合同 A")
+            assert code not in caplog.text  # nothing leaves before the code is stored (committed)
+    assert sent and code in caplog.text  # the local sender logs what an SMS gateway would send
     with pytest.raises(IdentityError, match="过期或未发送"):
         otp_verify(user=farmer, purpose="签署合同 B", code=code)  # another purpose
     otp_verify(user=farmer, purpose="签署合同 A", code=code)

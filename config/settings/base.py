@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework_gis",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "audit",
     "spatial",
     "accounts",

@@ -24,9 +24,12 @@ def _code_in_inbox(user: User) -> str:
     return re.search(r"验证码 (\d{6})", note.body).group(1)
 
 
-def test_phone_and_id_number_then_the_code_log_the_farmer_in(client, farmer):
+def test_phone_and_id_number_then_the_code_log_the_farmer_in(client, farmer, django_capture_on_commit_callbacks):
     user, household = farmer
-    page = client.post("/my/login/", {"action": "code", "phone": DEMO_FARMER_PHONE, "id_number": household.id_number})
+    with django_capture_on_commit_callbacks(execute=True):  # the code is sent once its request commits
+        page = client.post(
+            "/my/login/", {"action": "code", "phone": DEMO_FARMER_PHONE, "id_number": household.id_number}
+        )
     assert 'id="code-sent"' in page.content.decode()
     wrong = f"{(int(_code_in_inbox(user)) + 1) % 1_000_000:06d}"
     page = client.post("/my/login/", {"action": "login", "code": wrong})

@@ -83,7 +83,9 @@ def test_the_county_assigns_and_the_surveyor_uploads_and_reads_the_check(
     assert login("township2").get("/surveys/tasks.geojson").json()["features"] == []
 
 
-def test_the_surveyor_submits_and_the_farmer_confirms_on_the_page(farmer_parcel, login):
+def test_the_surveyor_submits_and_the_farmer_confirms_on_the_page(
+    farmer_parcel, login, django_capture_on_commit_callbacks
+):
     task, dkbm, _neighbour, household = farmer_parcel
     upload = survey_upload_run(
         upload=survey_upload_create(
@@ -104,7 +106,8 @@ def test_the_surveyor_submits_and_the_farmer_confirms_on_the_page(farmer_parcel,
     mine = list(LineConfirmation.objects.filter(line__upload=upload, cbfbm=household))
     assert all(f'name="line-{c.line_id}"' in page for c in mine) and 'id="code-form"' in page
     assert 'class="card proxy-form"' not in page  # a farmer answers only for their own household
-    farmer.post(f"/surveys/{task.code}/confirm/", {"action": "code"})
+    with django_capture_on_commit_callbacks(execute=True):  # the code is sent once its request commits
+        farmer.post(f"/surveys/{task.code}/confirm/", {"action": "code"})
     note = Notification.objects.filter(recipient__username="farmer", body__contains="指界").latest("created_at")
     code = re.search(r"验证码 (\d{6})", note.body).group(1)
     form = {f"line-{c.line_id}": "confirmed" for c in mine} | {"action": "confirm", "code": code}
