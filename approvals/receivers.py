@@ -13,5 +13,5 @@ def on_notice_closed(sender: Any, *, notice: Any, actor: Any, **kwargs: Any) -> 
     application_publicity_ended(notice=notice, actor=actor)
 
 
-def on_contract_filed(sender: Any, *, entry: Any, actor: Any, together: Any = None, **kwargs: Any) -> None:
-    application_filed(entry=entry, actor=actor, together=together)
+def on_contract_filed(sender: Any, *, entries: Any, actor: Any, **kwargs: Any) -> None:
+    application_filed(entries=entries, actor=actor)

@@ -29,6 +29,8 @@ from contracts.filing import (
     contract_draft,
     contract_draft_first,
     contracts_file_together,
+    contracts_hold,
+    contracts_release,
 )
 from contracts.models import Certificate, CertificateStatus, Contract, ContractDocument, Contractor, RegisterEntry
 from contracts.services import contractor_cancel
@@ -501,6 +503,12 @@ def application_publicise(
         working_days=working_days,
     )
     notice = notice_post(actor=actor, notice=notice, posted_on=posted_on)
+    contracts_hold(
+        actor=actor,
+        drafts=[d for d in drafts if d is not None],
+        application_code=app.code,
+        reason=f"业务申请 {app.code} 的合同正在公示（{notice.code}，至 {notice.ends_on}）",
+    )
     before = app.state
     app.publicise_contract()
     app.draft, app.notice = drafts[0], notice
@@ -522,6 +530,7 @@ def application_publicity_ended(*, notice: Any, actor: User | None) -> Applicati
     app = Application.objects.select_for_update().filter(notice=notice, state=State.CONTRACT_PUBLICITY).first()
     if app is None:
         return None
+    contracts_release(actor=actor, application_code=app.code)
     before = app.state
     app.publicity_ended()
     app.step_due = timezone.localdate() + timedelta(days=STEP_DAYS[State.SIGNING])
@@ -532,33 +541,16 @@ def application_publicity_ended(*, notice: Any, actor: User | None) -> Applicati
 
 
 @transaction.atomic
-def application_filed(*, entry: Any, actor: User, together: list[str] | None = None) -> Application | None:
-    """The county filed the application's new contract (contracts.filing.contract_file, same transaction):
-    the parcels the change ended are retired, the change record is kept and the application is filed. A
-    draft of an application still under publicity cannot be filed: the error undoes the filing. The two
-    contracts of a transfer or an exchange are filed together (`application_file_together`): the first
-    filed waits for the second; one filed alone is refused."""
-    app = (
-        Application.objects.select_for_update().filter(Q(draft=entry.contract) | Q(other_draft=entry.contract)).first()
-    )
+def application_filed(*, entries: list[RegisterEntry], actor: User) -> Application | None:
+    """The county filed the application's new contracts (contracts.filing, same transaction; the contracts
+    app has checked that the notice had ended and that a pair was filed together): the parcels the change
+    ended are retired, the change record is kept and the application is filed."""
+    filed = [e.contract for e in entries]
+    app = Application.objects.select_for_update().filter(Q(draft__in=filed) | Q(other_draft__in=filed)).first()
     if app is None:
         return None
-    if app.state != State.SIGNING:
-        raise ApprovalError(
-            f"该合同所属的业务申请{State(app.state).label}，公示期满、进入签订后才能备案",
-            f"its application is {app.state}: it is filed after the publicity, at signing",
-            code="not_signing",
-        )
     drafts = [d for d in (app.draft, app.other_draft) if d is not None]
-    if any(d.cbhtbm not in (together or [entry.contract.cbhtbm]) for d in drafts):
-        raise ApprovalError(
-            "这份合同与另一户的合同须一并备案，请在业务申请页备案",
-            "this contract is filed together with the other household's: file them on the application page",
-            code="file_together",
-        )
-    entries = list(RegisterEntry.objects.filter(contract__in=drafts).select_related("contract", "previous"))
-    if len(entries) < len(drafts):
-        return None  # the other contract of the pair is filed next, in this transaction
+    entries = [e for e in entries if e.contract in drafts]
     retired = [
         p
         for d in app.staged.get("retire", [])

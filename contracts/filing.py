@@ -6,8 +6,11 @@
 * `contract_file`: the county files a contract signed online (both signatures checked again) or on paper
   (the scan's hash checked again). The draft becomes current, the previous version is superseded (kept,
   with its end of validity), the register 登记簿 gets an entry, a certificate 权证 is issued or re-issued
-  and the old one is marked for recall. `contracts.signals.contract_filed` then lets the exchange app
-  queue the filing for the natural resources bureau and the pages tell the household and the issuer.
+  and the old one is marked for recall. A draft an application holds (`contracts_hold`: its contract
+  notice runs) is refused until the notice ends (`contracts_release`); two drafts of one application are
+  filed together (`contracts_file_together`) or not at all. `contracts.signals.contract_filed` then
+  announces the filing: the exchange app queues it for the natural resources bureau, the pages tell the
+  household and the issuer, approvals files the application.
 * `certificate_recover`: the old paper certificate recovered from the household and destroyed.
 
 Every write is checked, audited and in one transaction. An approved application's change (members, parcels)
@@ -332,10 +335,85 @@ def _issue(contract: Contract, replaces: Certificate | None, now: datetime) -> C
 
 
 @transaction.atomic
-def contract_file(*, actor: User, document: ContractDocument, together: list[str] | None = None) -> RegisterEntry:
-    """备案: the signed draft becomes the household's current contract; see the module's description.
-    `together`: the contract codes filed in the same transaction (`contracts_file_together`), whose parcels
-    may move between them."""
+def contracts_hold(*, actor: User, drafts: list[Contract], application_code: str, reason: str) -> list[Contract]:
+    """An application's drafts, publicised: none may be filed while `reason` stands (its contract notice
+    runs: the plan files after publicity), and two drafts (a transfer, an exchange, a merge or a split)
+    are filed together or not at all."""
+    if not drafts:
+        return []
+    locked = list(Contract.objects.select_for_update().filter(pk__in=[d.pk for d in drafts]).order_by("pk"))
+    for draft in locked:
+        ensure_can(actor, "contracts.sign_issuer", draft.issuer.fbfbm)
+        if draft.status != VersionStatus.PENDING:
+            raise FilingError("这不是待备案的草稿", "this is not a draft awaiting filing", code="not_pending")
+    codes = [d.cbhtbm for d in locked]
+    for draft in locked:
+        draft.application_code = application_code
+        draft.filing_hold = reason.strip()[:300]
+        draft.file_with = next((c for c in codes if c != draft.cbhtbm), "")
+        draft.save(update_fields=["application_code", "filing_hold", "file_with"])
+        audit.record(
+            actor=actor,
+            action="contract.held",
+            subject=draft,
+            region_code=draft.cbhtbm,
+            data={"contract": draft.cbhtbm, "version": draft.version, "application": application_code},
+        )
+    return locked
+
+
+@transaction.atomic
+def contracts_release(*, actor: User | None, application_code: str) -> list[Contract]:
+    """The application's contract notice ended without an open objection: its drafts may be filed (by the
+    night job, `actor` None, or the officer who closed the notice)."""
+    locked = list(
+        Contract.objects.select_for_update()
+        .filter(application_code=application_code, status=VersionStatus.PENDING)
+        .exclude(filing_hold="")
+        .order_by("pk")
+    )
+    for draft in locked:
+        if actor is not None:
+            ensure_can(actor, "notices.post", draft.issuer.fbfbm)
+        draft.filing_hold = ""
+        draft.save(update_fields=["filing_hold"])
+        audit.record(
+            actor=actor,
+            action="contract.released",
+            subject=draft,
+            region_code=draft.cbhtbm,
+            data={"contract": draft.cbhtbm, "version": draft.version, "application": application_code},
+        )
+    return locked
+
+
+def _ensure_fileable(draft: Contract, together: list[str]) -> None:
+    """The rules its application set on filing a draft: no hold, and a pair filed together."""
+    if draft.filing_hold:
+        raise FilingError(
+            f"{draft.filing_hold}；公示期满、无未答复的异议后才能备案",
+            f"{draft.cbhtbm} is held ({draft.filing_hold}): it is filed after its publicity ends",
+            code="on_hold",
+        )
+    if draft.file_with and draft.file_with not in together:
+        raise FilingError(
+            f"这份合同须与合同 {draft.file_with} 一并备案，请在业务申请页备案",
+            f"this contract is filed together with {draft.file_with}: file them on the application page",
+            code="file_together",
+        )
+
+
+@transaction.atomic
+def contract_file(*, actor: User, document: ContractDocument) -> RegisterEntry:
+    """备案: the signed draft becomes the household's current contract; see the module's description."""
+    entry = _file(actor=actor, document=document, together=[])
+    contract_filed.send(sender=RegisterEntry, entries=[entry], actor=actor)
+    return entry
+
+
+def _file(*, actor: User, document: ContractDocument, together: list[str]) -> RegisterEntry:
+    """One filing, inside the caller's transaction. `together`: the contract codes filed in the same
+    transaction (`contracts_file_together`), whose parcels may move between them."""
     locked = (
         ContractDocument.objects.select_for_update()
         .select_related("contract__issuer", "contract__contractor")
@@ -354,6 +432,7 @@ def contract_file(*, actor: User, document: ContractDocument, together: list[str
             "this contract is not a draft awaiting filing",
             code="not_pending",
         )
+    _ensure_fileable(draft, together)
     if any(c.version > draft.version for c in versions):
         raise FilingError(
             "起草后该合同已有更新的版本（如数据包导入），请重新起草",
@@ -372,7 +451,7 @@ def contract_file(*, actor: User, document: ContractDocument, together: list[str
     taken = sorted(
         set(
             ContractParcel.objects.filter(dkbm__in=[e.dkbm for e in entries], contract__valid_to__isnull=True)
-            .exclude(contract__cbhtbm__in={draft.cbhtbm, *(together or [])})
+            .exclude(contract__cbhtbm__in={draft.cbhtbm, *together})
             .values_list("dkbm", flat=True)
         )
     )
@@ -449,7 +528,6 @@ def contract_file(*, actor: User, document: ContractDocument, together: list[str
         region_code=cert.cbjyqzbm,
         data={"serial": serial, "replaces": old[0].serial if old else None},
     )
-    contract_filed.send(sender=RegisterEntry, entry=entry, actor=actor, together=together or [])
     return entry
 
 
@@ -457,11 +535,13 @@ def contract_file(*, actor: User, document: ContractDocument, together: list[str
 def contracts_file_together(*, actor: User, documents: list[ContractDocument]) -> list[RegisterEntry]:
     """File several signed drafts in one transaction (a transfer or an exchange between two households):
     a parcel may leave one contract for another; each is checked and filed as `contract_file` does, and
-    if one cannot be filed none is."""
+    if one cannot be filed none is. One `contract_filed` announces them all, once all are filed."""
     codes = [d.contract.cbhtbm for d in documents]
     if len(set(codes)) != len(codes):
         raise FilingError("同一份合同不能重复备案", "the same contract twice", code="duplicate")
-    return [contract_file(actor=actor, document=d, together=codes) for d in documents]
+    entries = [_file(actor=actor, document=d, together=codes) for d in documents]
+    contract_filed.send(sender=RegisterEntry, entries=entries, actor=actor)
+    return entries
 
 
 @transaction.atomic

@@ -114,6 +114,30 @@ class Contract(Versioned):
     )
     parcel_count = models.PositiveIntegerField(verbose_name="承包地块总数", db_comment="CBHT.CBDKZS")
     signed_on = models.DateField(null=True, blank=True, verbose_name="签订时间", db_comment="CBHT.QDSJ")
+    # A draft's filing rules, owned here and checked by contracts.filing.contract_file (an application sets
+    # them through contracts_hold / contracts_release; ARCHITECTURE.md "A rule is checked by the app that
+    # owns the data"). Not NY/T 2539 fields.
+    application_code = models.CharField(
+        max_length=24,
+        blank=True,
+        db_default="",
+        verbose_name="业务申请编号",
+        help_text="the application whose approved change this draft carries (empty: none)",
+    )
+    filing_hold = models.CharField(
+        max_length=300,
+        blank=True,
+        db_default="",
+        verbose_name="暂不得备案的原因",
+        help_text="why this draft may not be filed yet (its contract notice runs); empty when it may",
+    )
+    file_with = models.CharField(
+        max_length=19,
+        blank=True,
+        db_default="",
+        verbose_name="须一并备案的合同",
+        help_text="the other household's draft that is filed in the same transaction as this one",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "承包合同"

@@ -5,5 +5,6 @@ from typing import Any
 from .bureau import share_enqueue
 
 
-def on_contract_filed(sender: Any, *, entry: Any, actor: Any, **kwargs: Any) -> None:
-    share_enqueue(entry=entry, actor=actor)
+def on_contract_filed(sender: Any, *, entries: Any, actor: Any, **kwargs: Any) -> None:
+    for entry in entries:
+        share_enqueue(entry=entry, actor=actor)

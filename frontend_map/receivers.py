@@ -9,9 +9,14 @@ from accounts.models import Office, Role
 from publicity.notify import notify_users, officers_of
 
 
-def on_contract_filed(sender: Any, *, entry: Any, actor: Any, **kwargs: Any) -> None:
-    """The household's accounts and the issuer's officers get the filing in their inbox, with the link to
+def on_contract_filed(sender: Any, *, entries: Any, actor: Any, **kwargs: Any) -> None:
+    """The household's accounts and the issuer's officers get each filing in their inbox, with the link to
     the signed contract."""
+    for entry in entries:
+        _tell_filed(entry)
+
+
+def _tell_filed(entry: Any) -> None:
     contract = entry.contract
     title = f"合同已备案 Contract filed：{contract.cbhtbm}"
     body = (

@@ -2,8 +2,6 @@
 app: a member change (no survey) and a parcel split (survey, 指界, publicity, re-review). The registry
 changes only on filing, and the change record keeps before and after in the 2019 message's shape."""
 
-from datetime import date
-
 import pytest
 import shapely
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -22,6 +20,7 @@ from approvals.services import (
     application_submit,
     inbox,
 )
+from approvals.tests.conftest import AFTER
 from approvals.tests.test_workflow import with_materials
 from conftest import sign_online
 from contracts.filing import FilingError, contract_file
@@ -29,7 +28,6 @@ from contracts.models import Contract, ContractDocument, Contractor
 from contracts.signing import signer_identity_verify
 from exchange.models import FilingShare
 from publicity.notices import notice_complete
-from publicity.tests.conftest import _Today
 from spatial.codes import id_check_char
 from spatial.errors import PermissionDeniedError
 from spatial.models import Parcel, VersionStatus
@@ -38,17 +36,9 @@ from surveys.services import boundary_confirm_collective, boundary_confirm_for, 
 from surveys.tests.test_confirmation import _jpeg
 from surveys.tests.test_uploads import _geojson, _plane, _upload
 
-POSTED, AFTER = date(2025, 9, 26), date(2025, 10, 20)  # inside the demo's working-day calendar
-
 
 def _u(name: str) -> User:
     return User.objects.get(username=name)
-
-
-@pytest.fixture
-def posting_day(monkeypatch, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    monkeypatch.setattr("publicity.notices.date", _Today(POSTED))
 
 
 def household_name(cbfbm: str) -> str:
@@ -152,7 +142,7 @@ def test_a_contract_under_publicity_cannot_be_filed(demo, posting_day):
     app = application_publicise(actor=village, application=app)
     household = Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True)
     document = _sign(app)  # signed while the notice still runs
-    with pytest.raises(ApprovalError, match="公示期满"):
+    with pytest.raises(FilingError, match="公示期满"):
         contract_file(actor=_u("county"), document=document)
     assert Contract.objects.get(pk=app.draft.pk).status == VersionStatus.PENDING  # the filing was undone
     assert Contractor.objects.get(cbfbm=cbfbm, valid_to__isnull=True).pk == household.pk
@@ -228,7 +218,7 @@ def test_a_parcel_split_through_the_survey_to_a_filed_contract(demo, posting_day
     assert cbdk[dkbm] == "03" and cbdk[new_code] == "02"
 
 
-def test_the_whole_member_change_through_the_rest_api(demo, posting_day):
+def test_the_whole_member_change_through_the_rest_api(demo, posting_day, django_capture_on_commit_callbacks):
     """Every action of the no-survey path by API token, as a client app would: only the notice's end is
     the night job's, and the one-time codes come from the inbox that stands in for SMS here."""
     import re
@@ -285,7 +275,8 @@ def test_the_whole_member_change_through_the_rest_api(demo, posting_day):
     assert resp.status_code == 201, resp.json()
     document = village.post(f"/api/contracts/{cbhtbm}/document/").json()["id"]
     for client, who in ((farmer, "farmer"), (village, "village")):
-        assert client.post(f"/api/contracts/documents/{document}/code/").status_code == 202
+        with django_capture_on_commit_callbacks(execute=True):  # the code is sent once its request commits
+            assert client.post(f"/api/contracts/documents/{document}/code/").status_code == 202
         resp = client.post(f"/api/contracts/documents/{document}/sign/", {"code": code_of(who)}, format="json")
         assert resp.status_code == 200, resp.json()
     assert resp.json()["status"] == "signed"
