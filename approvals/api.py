@@ -16,7 +16,7 @@ from spatial.errors import NotFoundError
 
 from . import selectors
 from .materials import material_upload
-from .models import Application, State
+from .models import Application
 from .serializers import (
     ApplicationCreateInput,
     ApplicationDetailSerializer,
@@ -39,6 +39,7 @@ from .services import (
     inbox,
     missing_materials,
 )
+from .workflow import State, is_overdue, user_actions
 
 PAGE = 100
 
@@ -55,13 +56,14 @@ def _app(request: Request, code: str) -> Application:
 
 
 def _row(app: Application) -> Application:
-    app.overdue = selectors.is_overdue(app)  # type: ignore[attr-defined]
+    app.overdue = is_overdue(app)  # type: ignore[attr-defined]
     return app
 
 
-def _detail(app: Application) -> dict[str, Any]:
+def _detail(app: Application, user: User) -> dict[str, Any]:
     app = _row(Application.objects.select_related("survey_task", "notice").get(pk=app.pk))
     app.missing_materials = missing_materials(app)  # type: ignore[attr-defined]
+    app.actions = sorted(user_actions(user, app))  # type: ignore[attr-defined]
     return cast(dict[str, Any], ApplicationDetailSerializer(app).data)
 
 
@@ -112,7 +114,7 @@ class ApplicationListApi(APIView):
             dkbms=v.get("dkbms") or [],
             change_data=change,
         )
-        return Response(_detail(app), status=201)
+        return Response(_detail(app, _user(request)), status=201)
 
 
 class InboxApi(APIView):
@@ -131,7 +133,7 @@ class ApplicationDetailApi(APIView):
         operation_id="applications_detail", summary="一份申请 / One application", responses=ApplicationDetailSerializer
     )
     def get(self, request: Request, code: str) -> Response:
-        return Response(_detail(_app(request, code)))
+        return Response(_detail(_app(request, code), _user(request)))
 
 
 class _ActionApi(APIView):
@@ -147,7 +149,7 @@ class _ActionApi(APIView):
     def post(self, request: Request, code: str) -> Response:
         data = self.input_class(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(_detail(self.act(request, _app(request, code), data.validated_data)))
+        return Response(_detail(self.act(request, _app(request, code), data.validated_data), _user(request)))
 
 
 def _action_schema(operation_id: str, summary: str, request: Any) -> Any:

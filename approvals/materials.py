@@ -12,12 +12,11 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
-from accounts.scoping import can
-from accounts.selectors import household_codes
 from audit import services as audit
 from spatial.errors import DomainError, PermissionDeniedError
 
-from .models import REQUIRED_MATERIALS, Application, BusinessType, Material, State
+from .models import Application, Material
+from .workflow import REQUIRED_MATERIALS, BusinessType, State, editor
 
 MAX_BYTES = 10 * 1024 * 1024
 OTHER = "其他材料"
@@ -34,15 +33,6 @@ class MaterialError(DomainError):
 
 def material_names(app: Application) -> list[str]:
     return [*REQUIRED_MATERIALS.get(BusinessType(app.business), []), OTHER]
-
-
-def may_edit(user: User, app: Application) -> bool:
-    """The applicant, a member of the household, or the issuer's officer."""
-    return (
-        app.applicant_id == user.pk
-        or app.cbfbm in household_codes(user)
-        or can(user, "applications.issuer_review", app.cbfbm)
-    )
 
 
 ATTACHMENT = "审核附件"
@@ -89,7 +79,7 @@ def _store(*, actor: User, app: Application, name: str, upload: Any) -> Material
 @transaction.atomic
 def material_upload(*, actor: User, application: Application, name: str, upload: Any) -> Material:
     app = Application.objects.select_for_update().get(pk=application.pk)
-    if not may_edit(actor, app):
+    if not editor(app, actor):
         raise PermissionDeniedError("只有申请人或发包方可以上传材料", "only the applicant or the issuer uploads")
     if app.state not in (State.DRAFT, State.RETURNED):
         raise MaterialError(

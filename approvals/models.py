@@ -1,8 +1,9 @@
 """Applications 业务申请 and their multi-level review (ARCHITECTURE.md, "The contract workflow").
 
 The states and the transitions between them are an explicit table: django-fsm-2's @transition methods
-on `Application`, which `transition_table()` prints. A transition method only moves the state; who may
-take it, the step log, the audit event and the notifications are approvals.services'. The row is saved
+on `Application`, each naming who may take it (`permission=`) and on what condition (`conditions=`) from
+approvals.workflow, which holds the rest of the table; `transition_table()` prints it. A transition method
+only moves the state; the step log, the audit event and the notifications are approvals.services'. The row is saved
 with optimistic locking (ConcurrentTransitionMixin): of two officers deciding the same application at
 once, the second finds the state changed and gets a clear conflict message.
 
@@ -17,72 +18,8 @@ from django.db import models
 from django.db.models.fields.json import KT
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-
-class BusinessType(models.TextChoices):
-    """DOMAIN.md's business codes (the 2019 change message's)."""
-
-    INITIAL = "1011", "初始登记（家庭承包）/延包"
-    TRANSFER = "1021", "转让"
-    MEMBERS = "1031", "一般变更：家庭成员变化"
-    REPRESENTATIVE = "1032", "一般变更：承包方代表变更"
-    PARCELS = "1033", "一般变更：地块增减"
-    EXCHANGE = "104", "互换"
-    SPLIT = "105", "分户"
-    MERGE = "106", "合户"
-    CANCEL = "107", "注销"
-    CERT_REISSUE = "201", "权证补发"
-    CERT_REPLACE = "202", "权证换发"
-    CERT_CANCEL = "203", "权证注销"
-
-
-# The materials each type needs (uploaded scans), by name; the review pages check them off.
-REQUIRED_MATERIALS: dict[str, list[str]] = {
-    BusinessType.INITIAL: ["承包方身份证", "户口簿", "原承包合同或权证"],
-    BusinessType.TRANSFER: ["转让协议", "发包方同意书", "受让方身份证"],
-    BusinessType.MEMBERS: ["户口簿", "成员变化证明（出生、死亡、婚迁等）"],
-    BusinessType.REPRESENTATIVE: ["户口簿", "家庭成员一致同意书"],
-    BusinessType.PARCELS: ["地块变化说明", "村民小组会议决议"],
-    BusinessType.EXCHANGE: ["互换协议", "发包方备案意见"],
-    BusinessType.SPLIT: ["户口簿（分户后）", "分户协议"],
-    BusinessType.MERGE: ["户口簿（合户后）", "合户协议"],
-    BusinessType.CANCEL: ["注销原因证明"],
-    BusinessType.CERT_REISSUE: ["遗失声明"],
-    BusinessType.CERT_REPLACE: ["原权证"],
-    BusinessType.CERT_CANCEL: ["原权证", "注销原因证明"],
-}
-
-# Types whose change needs a re-survey of the parcels (the survey branch).
-SURVEY_TYPES = {BusinessType.PARCELS}
-# Types that change two households' contracts of the same collective at once: whole parcels move to the
-# transferee 受让方 or the exchange partner 互换对方, a household merges in 合户 with its members and
-# parcels, or members split off 分户 as a new household with some parcels (its first contract). The
-# contracts are drafted, publicised, signed and filed together; a side left with no parcel has no new
-# contract: its contract ends on filing.
-MOVE_TYPES = {BusinessType.TRANSFER, BusinessType.EXCHANGE}
-PAIR_TYPES = {*MOVE_TYPES, BusinessType.MERGE, BusinessType.SPLIT}
-# Types with no new contract: after approval the county registers the certificate action or the
-# cancellation directly (no contract publicity, no signing).
-REGISTER_TYPES = {BusinessType.CANCEL, BusinessType.CERT_REISSUE, BusinessType.CERT_REPLACE, BusinessType.CERT_CANCEL}
-
-
-class State(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    ISSUER_REVIEW = "issuer_review", "发包方初审"
-    TOWNSHIP_REVIEW = "township_review", "乡镇审核"
-    COUNTY_REVIEW = "county_review", "县级审批"
-    SURVEYING = "surveying", "测绘与指界"
-    TOWNSHIP_REREVIEW = "township_rereview", "乡镇复核测绘成果"
-    APPROVED = "approved", "已批准"
-    CONTRACT_PUBLICITY = "contract_publicity", "合同公示"
-    SIGNING = "signing", "合同签订"
-    FILED = "filed", "已备案"
-    RETURNED = "returned", "已退回"
-    REJECTED = "rejected", "不予批准"
-    WITHDRAWN = "withdrawn", "已撤回"
-
-
-REVIEW_STATES = [State.ISSUER_REVIEW, State.TOWNSHIP_REVIEW, State.COUNTY_REVIEW, State.TOWNSHIP_REREVIEW]
-OPEN_STATES = [State.DRAFT, State.RETURNED, *REVIEW_STATES, State.SURVEYING]
+from . import workflow as wf
+from .workflow import REVIEW_STATES, WITHDRAWABLE_STATES, BusinessType, State
 
 
 class Application(ConcurrentTransitionMixin, models.Model):
@@ -143,58 +80,82 @@ class Application(ConcurrentTransitionMixin, models.Model):
 
     @property
     def needs_survey(self) -> bool:
-        return self.business in SURVEY_TYPES
+        return wf.needs_survey(self)
 
-    # --- the transition table -----------------------------------------------------------------------
-    @transition(field=state, source=[State.DRAFT, State.RETURNED], target=State.ISSUER_REVIEW)
+    # --- the transition table (who: `permission`, when: `conditions`, both from approvals.workflow) -------
+    @transition(field=state, source=wf.EDITABLE_STATES, target=State.ISSUER_REVIEW, permission=wf.editor)
     def submit(self) -> None: ...
 
-    @transition(field=state, source=State.ISSUER_REVIEW, target=State.TOWNSHIP_REVIEW)
+    @transition(field=state, source=State.ISSUER_REVIEW, target=State.TOWNSHIP_REVIEW, permission=wf.at_level)
     def issuer_approve(self) -> None: ...
 
-    @transition(field=state, source=State.TOWNSHIP_REVIEW, target=State.COUNTY_REVIEW)
+    @transition(field=state, source=State.TOWNSHIP_REVIEW, target=State.COUNTY_REVIEW, permission=wf.at_level)
     def township_approve(self) -> None: ...
 
-    @transition(field=state, source=State.COUNTY_REVIEW, target=State.SURVEYING)
+    @transition(
+        field=state,
+        source=State.COUNTY_REVIEW,
+        target=State.SURVEYING,
+        permission=wf.at_level,
+        conditions=[wf.may_order_survey],
+    )
     def county_order_survey(self) -> None: ...
 
-    @transition(field=state, source=State.SURVEYING, target=State.TOWNSHIP_REREVIEW)
+    @transition(field=state, source=State.SURVEYING, target=State.TOWNSHIP_REREVIEW, permission=wf.system)
     def survey_accepted(self) -> None: ...
 
-    @transition(field=state, source=State.TOWNSHIP_REREVIEW, target=State.COUNTY_REVIEW)
+    @transition(field=state, source=State.TOWNSHIP_REREVIEW, target=State.COUNTY_REVIEW, permission=wf.at_level)
     def township_reapprove(self) -> None: ...
 
-    @transition(field=state, source=State.COUNTY_REVIEW, target=State.APPROVED)
+    @transition(
+        field=state,
+        source=State.COUNTY_REVIEW,
+        target=State.APPROVED,
+        permission=wf.at_level,
+        conditions=[wf.surveyed_if_needed],
+    )
     def county_approve(self) -> None: ...
 
-    @transition(field=state, source=State.APPROVED, target=State.CONTRACT_PUBLICITY)
+    @transition(
+        field=state,
+        source=State.APPROVED,
+        target=State.CONTRACT_PUBLICITY,
+        permission=wf.issuer,
+        conditions=[wf.makes_contract],
+    )
     def publicise_contract(self) -> None: ...
 
-    @transition(field=state, source=State.CONTRACT_PUBLICITY, target=State.SIGNING)
+    @transition(field=state, source=State.CONTRACT_PUBLICITY, target=State.SIGNING, permission=wf.system)
     def publicity_ended(self) -> None: ...
 
-    @transition(field=state, source=State.SIGNING, target=State.FILED)
+    # the county's filing of the new contract(s) (contracts.filing), announced by contracts.signals
+    @transition(field=state, source=State.SIGNING, target=State.FILED, permission=wf.system)
     def file(self) -> None: ...
 
-    @transition(field=state, source=State.APPROVED, target=State.FILED)
+    @transition(
+        field=state, source=State.APPROVED, target=State.FILED, permission=wf.county_files, conditions=[wf.registers]
+    )
     def register(self) -> None: ...
 
-    @transition(field=state, source=REVIEW_STATES, target=State.RETURNED)
+    @transition(field=state, source=REVIEW_STATES, target=State.RETURNED, permission=wf.at_level)
     def return_for_revision(self) -> None: ...
 
-    @transition(field=state, source=REVIEW_STATES, target=State.REJECTED)
+    @transition(field=state, source=REVIEW_STATES, target=State.REJECTED, permission=wf.at_level)
     def reject(self) -> None: ...
 
-    @transition(field=state, source=[State.DRAFT, State.RETURNED, State.ISSUER_REVIEW], target=State.WITHDRAWN)
+    @transition(field=state, source=WITHDRAWABLE_STATES, target=State.WITHDRAWN, permission=wf.applicant)
     def withdraw(self) -> None: ...
 
 
-def transition_table() -> list[tuple[str, str, str]]:
-    """(source, transition, target) for every transition: what a test prints and a diagram is drawn from."""
+def transition_table() -> list[tuple[str, str, str, str, str]]:
+    """(source, transition, target, who, condition) for every transition: what a test prints and a
+    diagram is drawn from ("who" and "condition" name approvals.workflow's functions)."""
     rows = []
     field: Any = Application._meta.get_field("state")
     for t in field.get_all_transitions(Application):
-        rows.append((str(t.source), t.name, str(t.target)))
+        who = getattr(t.permission, "__name__", "")
+        when = ", ".join(c.__name__ for c in t.conditions)
+        rows.append((str(t.source), t.name, str(t.target), who, when))
     return sorted(rows)
 
 

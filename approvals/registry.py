@@ -31,7 +31,8 @@ from spatial.models import Issuer, Parcel, VersionStatus
 from spatial.services import next_parcel_code, parcel_stage
 from spatial.subjects import resolve_subjects
 
-from .models import Application, BusinessType
+from .models import Application
+from .workflow import BusinessType
 
 MEMBER_TYPES = {BusinessType.MEMBERS, BusinessType.REPRESENTATIVE}
 # Changes of two households (the applicant's and a transferee, an exchange partner, a merging or a new

@@ -12,12 +12,13 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.scoping import can, scope_prefixes
+from accounts.scoping import scope_prefixes
 from accounts.selectors import household_codes
 from contracts.models import ContractParcel
 from spatial.models import Parcel, Region
 
-from .models import OPEN_STATES, Application, State
+from .models import Application
+from .workflow import OPEN_STATES, State, is_overdue, overdue_q
 
 VIEW_PERMISSIONS = (
     "applications.issuer_review",
@@ -52,21 +53,8 @@ def visible_application(user: User, code: str) -> Application | None:
     )
 
 
-def is_overdue(app: Application, today: date | None = None) -> bool:
-    """Past the deadline of a step still open."""
-    day = today or timezone.localdate()
-    return bool(app.step_due and app.step_due < day and app.state in OPEN_STATES)
-
-
 def is_officer(user: User) -> bool:
     return any(scope_prefixes(user, p) for p in VIEW_PERMISSIONS)
-
-
-def may_decide(user: User, app: Application) -> bool:
-    from .services import LEVEL_PERMISSION
-
-    permission = LEVEL_PERMISSION.get(State(app.state))
-    return bool(permission and can(user, permission, app.fbfbm))
 
 
 def with_overdue(rows: list[Application]) -> list[dict[str, Any]]:
@@ -75,7 +63,8 @@ def with_overdue(rows: list[Application]) -> list[dict[str, Any]]:
 
 
 def township_counts(county: str, today: date | None = None) -> list[dict[str, Any]]:
-    """Per township of the county: applications waiting (open), overdue, and filed this month."""
+    """Per township of the county: applications in progress (approvals.workflow.OPEN_STATES), overdue (its
+    one rule), and filed this month."""
     day = today or timezone.localdate()
     month = day.replace(day=1)
     rows = (
@@ -84,7 +73,7 @@ def township_counts(county: str, today: date | None = None) -> list[dict[str, An
         .values("township")
         .annotate(
             waiting=Count("pk", filter=Q(state__in=OPEN_STATES)),
-            overdue=Count("pk", filter=Q(state__in=OPEN_STATES, step_due__lt=day)),
+            overdue=Count("pk", filter=overdue_q(day)),
             filed=Count("pk", filter=Q(state=State.FILED, updated_at__date__gte=month)),
         )
     )

@@ -5,7 +5,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from .models import BusinessType, Material, Step
+from .models import Material, Step
+from .workflow import BusinessType
 
 
 class StepSerializer(serializers.ModelSerializer):
@@ -61,6 +62,11 @@ class ApplicationDetailSerializer(ApplicationSerializer):
     steps = StepSerializer(many=True)
     materials = MaterialSerializer(many=True)
     missing_materials = serializers.ListField(child=serializers.CharField())
+    actions = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="what the caller may do now (approvals.workflow.user_actions): decide, submit, withdraw, "
+        "publicise_contract, register, file, file_together, …",
+    )
 
 
 class MemberAddedInput(serializers.Serializer):

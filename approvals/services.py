@@ -45,19 +45,9 @@ from spatial.services import parcel_retire
 from spatial.subjects import resolve_subjects
 from surveys.services import survey_task_create
 
-from .materials import decision_attachment, may_edit
-from .models import (
-    MOVE_TYPES,
-    PAIR_TYPES,
-    REGISTER_TYPES,
-    REQUIRED_MATERIALS,
-    SURVEY_TYPES,
-    Application,
-    BusinessType,
-    ChangeRecord,
-    State,
-    Step,
-)
+from . import workflow as wf
+from .materials import decision_attachment
+from .models import Application, ChangeRecord, Step
 from .registry import (
     ACQUISITION,
     change_message,
@@ -71,30 +61,21 @@ from .registry import (
     register_message,
     stage_change,
 )
-
-# Who decides at each level (accounts.scoping.PERMISSIONS), and how long the level has (calendar days).
-LEVEL_PERMISSION = {
-    State.ISSUER_REVIEW: "applications.issuer_review",
-    State.TOWNSHIP_REVIEW: "applications.township_review",
-    State.TOWNSHIP_REREVIEW: "applications.township_review",
-    State.COUNTY_REVIEW: "applications.county_review",
-}
-# After the review: the issuer publicises the approved contract and signs it; for a certificate action or
-# a cancellation the county registers it.
-AFTER_REVIEW = [
-    (State.APPROVED, "contracts.sign_issuer", Q(~Q(business__in=REGISTER_TYPES))),
-    (State.SIGNING, "contracts.sign_issuer", Q()),
-    (State.APPROVED, "contracts.file", Q(business__in=REGISTER_TYPES)),
-]
-STEP_DAYS = {
-    State.ISSUER_REVIEW: 5,
-    State.TOWNSHIP_REVIEW: 5,
-    State.COUNTY_REVIEW: 10,
-    State.SURVEYING: 60,
-    State.TOWNSHIP_REREVIEW: 5,
-    State.APPROVED: 10,
-    State.SIGNING: 20,
-}
+from .workflow import (
+    AFTER_REVIEW,
+    APPROVE_TRANSITION,
+    DECISION_TRANSITION,
+    DECISIONS,
+    LEVEL_PERMISSION,
+    PAIR_TYPES,
+    PARCEL_TYPES,
+    REGISTER_TYPES,
+    REQUIRED_MATERIALS,
+    STEP_DAYS,
+    WITHDRAWABLE_STATES,
+    BusinessType,
+    State,
+)
 
 
 class ApprovalError(DomainError):
@@ -192,7 +173,7 @@ def application_create(
         )
     if not summary.strip():
         raise ApprovalError("请写明申请事由", "say what is applied for", field="summary")
-    if (business in SURVEY_TYPES or business in MOVE_TYPES or business == BusinessType.SPLIT) and not codes:
+    if business in PARCEL_TYPES and not codes:
         raise ApprovalError("请选择涉及的地块", "choose the parcels concerned", field="dkbms")
     app = Application.objects.create(
         code=next_number(Application, "code", f"YW{cbfbm[:6]}{timezone.localdate().year}", 6),
@@ -235,9 +216,9 @@ def application_submit(
     """Send the draft to the issuer's review; a returned application goes back with the applicant's
     answer to the reasons (`reply`, required then)."""
     app = _fresh(application, expected)
-    if not may_edit(actor, app):
+    if not wf.editor(app, actor):
         raise PermissionDeniedError("只有申请人或发包方可以提交", "only the applicant or the issuer submits")
-    if app.state not in (State.DRAFT, State.RETURNED):
+    if app.state not in wf.EDITABLE_STATES:
         raise ApprovalError(f"申请{State(app.state).label}，不能提交", f"the application is {app.state}")
     if app.state == State.RETURNED and not reply.strip():
         raise ApprovalError(
@@ -256,9 +237,6 @@ def application_submit(
     _log(app, actor, "submitted", before, reply.strip())
     _tell_next(app)
     return app
-
-
-DECISIONS = ("approve", "return", "reject", "survey")
 
 
 def missing_materials(app: Application) -> list[str]:
@@ -283,10 +261,9 @@ def application_decide(
     moved on, the decision is refused as a conflict. The county's approval stages the change."""
     app = _fresh(application, expected)
     state = State(app.state)
-    permission = LEVEL_PERMISSION.get(state)
-    if permission is None:
+    if state not in LEVEL_PERMISSION:
         raise ApprovalError(f"申请{state.label}，不在审核环节", f"the application is {state}: not under review")
-    if not can(actor, permission, app.fbfbm):
+    if not wf.at_level(app, actor):
         raise PermissionDeniedError(
             f"现在是{state.label}环节，您无权在此审核", f"it is at {state}: not yours to decide here"
         )
@@ -295,15 +272,10 @@ def application_decide(
     if decision in ("return", "reject") and not comment.strip():
         raise ApprovalError("退回或不予批准须写明理由", "a return or a rejection needs the reasons", field="comment")
     before = app.state
-    if decision == "return":
-        app.return_for_revision()
-        app.returned_from = before
-    elif decision == "reject":
-        app.reject()
-    elif decision == "survey":
+    if decision == "survey":
         if state != State.COUNTY_REVIEW:
             raise ApprovalError("只有县级审批可以安排测绘", "only the county orders a survey", field="decision")
-        if not app.dkbms or not app.needs_survey:
+        if not wf.may_order_survey(app):
             raise ApprovalError(
                 f"{BusinessType(app.business).label}不需要测绘（地块边界变化请申请地块增减）",
                 "this business needs no survey (a change of boundaries is a 1033)",
@@ -325,23 +297,17 @@ def application_decide(
             body=f"{app.survey_task.reason}，期限 {app.survey_task.due_on}",
             url=f"/surveys/{app.survey_task.code}/",
         )
-        app.county_order_survey()
-    elif state == State.ISSUER_REVIEW:
-        app.issuer_approve()
-    elif state == State.TOWNSHIP_REVIEW:
-        app.township_approve()
-    elif state == State.TOWNSHIP_REREVIEW:
-        app.township_reapprove()
-    else:  # the county approves: a change of parcels needs its survey first
-        surveyed = Step.objects.filter(application=app, action="survey_accepted").exists()
-        if app.needs_survey and not surveyed:
+    elif decision == "approve" and state == State.COUNTY_REVIEW:
+        if not wf.surveyed_if_needed(app):
             raise ApprovalError(
                 f"{BusinessType(app.business).label}须先测绘：请选择“安排测绘”",
                 "this change needs a survey first: order one",
                 field="decision",
             )
         app.staged = stage_change(actor, app)
-        app.county_approve()
+    elif decision == "return":
+        app.returned_from = before
+    getattr(app, DECISION_TRANSITION.get(decision) or APPROVE_TRANSITION[state])()
     _due(app)
     _save(app)
     files = [decision_attachment(actor=actor, application=app, upload=attachment)] if attachment else []
@@ -360,9 +326,9 @@ def application_decide(
 @transaction.atomic
 def application_withdraw(*, actor: User, application: Application, reason: str = "") -> Application:
     app = _fresh(application, None)
-    if app.applicant_id != actor.pk:
+    if not wf.applicant(app, actor):
         raise PermissionDeniedError("只有申请人可以撤回", "only the applicant withdraws")
-    if app.state not in (State.DRAFT, State.RETURNED, State.ISSUER_REVIEW):
+    if app.state not in WITHDRAWABLE_STATES:
         raise ApprovalError("申请已进入审核，不能撤回", "the review has gone past the issuer: it cannot be withdrawn")
     before = app.state
     app.withdraw()
@@ -412,11 +378,11 @@ def application_publicise(
     """The issuer drafts the new contract with the approved change (contracts.filing.contract_draft) and
     publicises it to this and the neighbouring collectives (承包合同公示, at least 10 working days)."""
     app = _fresh(application, expected)
-    if not can(actor, "contracts.sign_issuer", app.fbfbm):
+    if not wf.issuer(app, actor):
         raise PermissionDeniedError("合同公示由发包方发布", "the issuer publicises the contract")
     if app.state != State.APPROVED:
         raise ApprovalError(f"申请{State(app.state).label}，批准后才能公示合同", "approve it first")
-    if app.business in REGISTER_TYPES:
+    if not wf.makes_contract(app):
         raise ApprovalError("这项业务不签新合同，由县级直接登记", "no new contract here: the county registers it")
     contract = current_contract(app.cbfbm)
     if contract is None:
@@ -606,7 +572,7 @@ def application_file_together(*, actor: User, application: Application, expected
     (contracts.filing.contracts_file_together). A side left with no parcel has no new contract: its
     contract ends (注销) first; a household merged in ends too."""
     app = _fresh(application, expected)
-    if not can(actor, "contracts.file", app.fbfbm):
+    if not wf.county_files(app, actor):
         raise PermissionDeniedError("由县农业农村局备案", "the county bureau files it")
     if app.state != State.SIGNING or app.business not in PAIR_TYPES:
         raise ApprovalError(
@@ -636,7 +602,7 @@ def application_register(
     certificate, the lost one cancelled), 202 换发 (a new certificate, the old one to be recovered), 203
     注销 of the certificate, 107 注销 of the contract. The change record is kept as for a filing."""
     app = _fresh(application, expected)
-    if not can(actor, "contracts.file", app.fbfbm):
+    if not wf.county_files(app, actor):
         raise PermissionDeniedError("由县农业农村局登记", "the county bureau registers it")
     if app.state != State.APPROVED or app.business not in REGISTER_TYPES:
         raise ApprovalError(

@@ -9,7 +9,6 @@ from typing import Any, cast
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 from accounts.models import Office, Role, User
 from accounts.scoping import can, scope_prefixes
@@ -19,8 +18,8 @@ from spatial.errors import DomainError
 from spatial.imagery import imagery_layers
 
 from . import selectors
-from .materials import material_names, material_upload, may_edit
-from .models import PAIR_TYPES, REGISTER_TYPES, REQUIRED_MATERIALS, Application, BusinessType, State
+from .materials import material_names, material_upload
+from .models import Application
 from .registry import current_household, other_household_code
 from .services import (
     application_create,
@@ -33,6 +32,7 @@ from .services import (
     inbox,
     missing_materials,
 )
+from .workflow import REQUIRED_MATERIALS, BusinessType, State, is_overdue, issuer, user_actions
 
 MAP_STYLE = {
     "old": {"color": "#1565c0", "fillColor": "#90caf9", "weight": 2},
@@ -215,44 +215,29 @@ def application_page(request: HttpRequest, code: str) -> HttpResponse:
         except DomainError as exc:
             error = exc
         app = _app(request, code)
-    state = State(app.state)
-    county = app.fbfbm[:6]
+    actions = user_actions(user, app)
     surveyors = (
-        [o.user for o in Office.objects.filter(role=Role.SURVEYOR, active=True, region__code=county)]
-        if state == State.COUNTY_REVIEW and can(user, "applications.county_review", app.fbfbm)
+        [o.user for o in Office.objects.filter(role=Role.SURVEYOR, active=True, region__code=app.fbfbm[:6])]
+        if "county_order_survey" in actions
         else []
     )
-    editable = app.state in (State.DRAFT, State.RETURNED) and may_edit(user, app)
     return render(
         request,
         "approvals/application.html",
         {
             "app": app,
-            "state": state,
+            "state": State(app.state),
             "business": BusinessType(app.business).label,
             "steps": app.steps.select_related("actor").order_by("at", "pk"),
             "materials": app.materials.order_by("name", "uploaded_at"),
             "material_names": material_names(app),
             "missing": missing_materials(app),
-            "editable": editable,
-            "may_decide": selectors.may_decide(user, app),
-            "may_withdraw": app.applicant_id == user.pk
-            and app.state in (State.DRAFT, State.RETURNED, State.ISSUER_REVIEW),
-            "may_publicise": state == State.APPROVED
-            and app.business not in REGISTER_TYPES
-            and can(user, "contracts.sign_issuer", app.fbfbm),
-            "may_register": state == State.APPROVED
-            and app.business in REGISTER_TYPES
-            and can(user, "contracts.file", app.fbfbm),
+            "actions": actions,  # approvals.workflow.user_actions: what this user may do now
             "is_household": bool({app.cbfbm, other_household_code(app)} & set(household_codes(user))),
-            "may_file_together": state == State.SIGNING
-            and app.business in PAIR_TYPES
-            and can(user, "contracts.file", app.fbfbm),
             "drafts": [d for d in (app.draft, app.other_draft) if d is not None],
-            "is_issuer": can(user, "contracts.sign_issuer", app.fbfbm),
-            "may_file": can(user, "contracts.file", app.fbfbm),
+            "is_issuer": issuer(app, user),
             "surveyors": surveyors,
-            "overdue": bool(app.step_due and app.step_due < timezone.localdate()),
+            "overdue": is_overdue(app),
             "error": error,
             "map_config": {
                 "layers": [

@@ -549,7 +549,8 @@ def test_a_member_change_from_the_farmers_phone_through_every_level(
 
     from PIL import Image
 
-    from approvals.models import REQUIRED_MATERIALS, Application
+    from approvals.models import Application
+    from approvals.workflow import REQUIRED_MATERIALS
     from publicity.tests.conftest import _Today
 
     photo = tmp_path / "hukou.jpg"

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accounts.models import User
-from approvals.models import Application, ChangeRecord, State, Step
+from approvals.models import Application, ChangeRecord, Step
 from approvals.selectors import applications_visible, parcels_geojson
 from approvals.services import (
     ApprovalError,
@@ -22,6 +22,7 @@ from approvals.services import (
 )
 from approvals.tests.conftest import AFTER
 from approvals.tests.test_workflow import with_materials
+from approvals.workflow import State
 from conftest import sign_online
 from contracts.filing import FilingError, contract_file
 from contracts.models import Contract, ContractDocument, Contractor

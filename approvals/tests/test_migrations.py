@@ -5,9 +5,9 @@ import importlib
 from django.apps import apps
 
 from accounts.models import User
-from approvals.models import State
 from approvals.services import application_create, application_decide, application_publicise, application_submit
 from approvals.tests.test_workflow import with_materials
+from approvals.workflow import State
 from contracts.models import Contract, Contractor
 
 hold = importlib.import_module("approvals.migrations.0006_drafts_held_by_contracts").hold_running_drafts

@@ -11,7 +11,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from approvals.models import REQUIRED_MATERIALS, Application, BusinessType, State
+from approvals.models import Application
+from approvals.workflow import REQUIRED_MATERIALS, BusinessType, State
 from contracts.models import Contractor
 from spatial.codes import id_check_char
 
@@ -218,3 +219,66 @@ def test_the_inbox_puts_the_overdue_first_and_marks_them(demo, media, login):
     assert 'class="overdue"' in first_row and "已逾期" in first_row and apps[1].code in first_row
     api = login("village").get("/api/applications/inbox/").json()["results"]
     assert [(a["code"], a["overdue"]) for a in api] == [(apps[1].code, True), (apps[0].code, False)]
+
+
+def test_the_page_the_inbox_and_the_dashboard_agree_on_overdue(demo, media, login):
+    """One rule (approvals.workflow.is_overdue): a signing step past its deadline is overdue on the
+    application's page, in the inbox, in the API and on the county's dashboard alike; a filed one is not."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from approvals.services import application_create
+
+    farmer = User.objects.get(username="farmer")
+    cbfbm = farmer.offices.get().contractor_code
+    app = application_create(
+        actor=farmer, business="1031", cbfbm=cbfbm, summary="x", change_data={"members_removed": [_leaving(cbfbm).pk]}
+    )
+    late = timezone.localdate() - timedelta(days=1)
+    Application.objects.filter(pk=app.pk).update(state=State.SIGNING, step_due=late)
+    village = login("village")
+    page = village.get(f"/applications/{app.code}/").content.decode()
+    inbox = village.get("/applications/").content.decode().split('id="inbox"')[1].split("</table>")[0]
+    assert 'class="overdue"' in page and "已逾期" in inbox and app.code in inbox
+    assert village.get(f"/api/applications/{app.code}/").json()["overdue"] is True
+    row = login("county").get("/applications/dashboard/").content.decode().split(cbfbm[:9])[1].split("</tr>")[0]
+    assert "<strong>1</strong>" in row  # counted overdue on the dashboard too
+
+    Application.objects.filter(pk=app.pk).update(state=State.FILED)  # an ended application is never overdue
+    assert 'class="overdue"' not in village.get(f"/applications/{app.code}/").content.decode()
+    assert village.get(f"/api/applications/{app.code}/").json()["overdue"] is False
+
+
+def test_pages_and_api_show_each_user_what_the_services_allow(demo, media, login):
+    """approvals.workflow.user_actions is what the page shows and the API lists; each action offered is
+    one the service then accepts, and another township sees nothing to do."""
+    from approvals.services import application_create, application_decide, application_submit
+    from approvals.tests.test_workflow import with_materials
+
+    farmer = User.objects.get(username="farmer")
+    cbfbm = farmer.offices.get().contractor_code
+    app = application_create(
+        actor=farmer, business="1031", cbfbm=cbfbm, summary="x", change_data={"members_removed": [_leaving(cbfbm).pk]}
+    )
+
+    def actions(username: str) -> set[str]:
+        return set(login(username).get(f"/api/applications/{app.code}/").json()["actions"])
+
+    assert {"submit", "edit", "withdraw"} <= actions("farmer") and "decide" not in actions("farmer")
+    assert 'id="submit-form"' in login("farmer").get(f"/applications/{app.code}/").content.decode()
+    app = application_submit(actor=farmer, application=with_materials(app, farmer))
+    assert actions("village") == {"decide", "issuer_approve", "return_for_revision", "reject"}
+    assert actions("farmer") == {"withdraw"}  # still before the issuer's decision
+    assert login("township").get(f"/api/applications/{app.code}/").json()["actions"] == []  # not its turn
+    assert login("township2").get(f"/api/applications/{app.code}/").status_code == 404  # not its region
+    assert 'id="decide-form"' in login("village").get(f"/applications/{app.code}/").content.decode()
+    assert 'id="decide-form"' not in login("township").get(f"/applications/{app.code}/").content.decode()
+    for officer in ("village", "township"):
+        app = application_decide(actor=User.objects.get(username=officer), application=app, decision="approve")
+    county = actions("county")
+    assert {"decide", "county_approve"} <= county and "county_order_survey" not in county  # no survey for 1031
+    assert 'value="survey"' not in login("county").get(f"/applications/{app.code}/").content.decode()
+    app = application_decide(actor=User.objects.get(username="county"), application=app, decision="approve")
+    assert actions("village") == {"publicise_contract"} and actions("county") == set()
+    assert 'id="publicise-form"' in login("village").get(f"/applications/{app.code}/").content.decode()

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import User
 from approvals.materials import material_upload
-from approvals.models import REQUIRED_MATERIALS, Application, BusinessType, State, Step, transition_table
+from approvals.models import Application, Step, transition_table
 from approvals.registry import ChangeError
 from approvals.services import (
     ApprovalError,
@@ -19,6 +19,7 @@ from approvals.services import (
     application_withdraw,
     inbox,
 )
+from approvals.workflow import REQUIRED_MATERIALS, BusinessType, State
 from audit.models import AuditEvent
 from contracts.models import Contract, Contractor
 from publicity.models import Notification
@@ -173,12 +174,16 @@ def test_an_application_is_for_ones_own_household_and_its_parcels(demo):
 
 
 def test_the_transition_table_is_data():
+    """Each transition with who takes it and on what condition (approvals.workflow's functions)."""
     table = transition_table()
-    assert ("county_review", "county_approve", "approved") in table
-    assert ("county_review", "county_order_survey", "surveying") in table
-    assert ("township_rereview", "township_reapprove", "county_review") in table
-    returns = {src for src, name, _ in table if name == "return_for_revision"}
+    assert ("county_review", "county_approve", "approved", "at_level", "surveyed_if_needed") in table
+    assert ("county_review", "county_order_survey", "surveying", "at_level", "may_order_survey") in table
+    assert ("township_rereview", "township_reapprove", "county_review", "at_level", "") in table
+    assert ("approved", "publicise_contract", "contract_publicity", "issuer", "makes_contract") in table
+    assert ("contract_publicity", "publicity_ended", "signing", "system", "") in table  # the notice's end
+    returns = {src for src, name, *_ in table if name == "return_for_revision"}
     assert returns == {"issuer_review", "township_review", "county_review", "township_rereview"}
+    assert all(who for *_, who, _when in table)  # every transition names who takes it
 
 
 ROLES = {"farmer", "group", "village", "township", "township2", "county", "surveyor", "ziyuan"}
