@@ -17,7 +17,7 @@ install:    ## install system, Python and npm packages only
 	@scripts/tj.sh install
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
 
 typecheck:
 	.venv/bin/mypy .

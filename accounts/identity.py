@@ -117,9 +117,10 @@ def otp_issue(*, user: User, purpose: str) -> str:
     and the local sender's log only."""
     OneTimeCode.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(expires_at=datetime.now(UTC))
     code = f"{secrets.randbelow(1_000_000):06d}"
-    OneTimeCode.objects.create(
+    row = OneTimeCode.objects.create(
         user=user, purpose=purpose, code_hash=_hash(code), expires_at=datetime.now(UTC) + timedelta(minutes=OTP_MINUTES)
     )
+    audit.record(actor=user, action="otp.issued", subject=row, data={"purpose": purpose[:100]})  # never the code
     send_all(
         user, title="田界验证码", body=f"您的验证码 {code}，{OTP_MINUTES} 分钟内有效，用于：{purpose}", channel="otp"
     )
@@ -147,5 +148,11 @@ def otp_verify(*, user: User, purpose: str, code: str) -> None:
             row.used_at = datetime.now(UTC)
             row.save(update_fields=["used_at"])
             wrong = False
+        audit.record(
+            actor=user,
+            action="otp.wrong" if wrong else "otp.used",
+            subject=row,
+            data={"purpose": purpose[:100], "attempts": row.attempts},
+        )
     if wrong:
         raise IdentityError("验证码不正确", "the code is not right", code="otp_wrong")

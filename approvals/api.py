@@ -36,7 +36,6 @@ from .services import (
     application_register,
     application_submit,
     application_withdraw,
-    inbox,
     missing_materials,
 )
 from .workflow import State, is_overdue, user_actions
@@ -125,7 +124,7 @@ class InboxApi(APIView):
         responses=ApplicationSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        return _page(request, inbox(_user(request)))
+        return _page(request, selectors.inbox(_user(request)))
 
 
 class ApplicationDetailApi(APIView):

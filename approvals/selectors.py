@@ -18,7 +18,7 @@ from contracts.models import ContractParcel
 from spatial.models import Parcel, Region
 
 from .models import Application
-from .workflow import OPEN_STATES, State, is_overdue, overdue_q
+from .workflow import AFTER_REVIEW, LEVEL_PERMISSION, OPEN_STATES, State, is_overdue, overdue_q
 
 VIEW_PERMISSIONS = (
     "applications.issuer_review",
@@ -51,6 +51,16 @@ def visible_application(user: User, code: str) -> Application | None:
         .filter(code=code)
         .first()
     )
+
+
+def inbox(user: User) -> Any:
+    """What waits for this user: applications at a level they decide, in their regions, overdue first."""
+    q = Q(pk__in=[])
+    turns = [(state, permission, Q()) for state, permission in LEVEL_PERMISSION.items()] + AFTER_REVIEW
+    for state, permission, which in turns:
+        for prefix in scope_prefixes(user, permission):
+            q |= Q(state=state, fbfbm__startswith=prefix) & which
+    return Application.objects.filter(q).order_by("step_due", "created_at")
 
 
 def is_officer(user: User) -> bool:

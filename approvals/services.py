@@ -19,7 +19,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
 from accounts.models import Office, Role, User
-from accounts.scoping import can, scope_prefixes
+from accounts.scoping import can
 from accounts.selectors import household_codes
 from audit import services as audit
 from contracts.filing import (
@@ -62,7 +62,6 @@ from .registry import (
     stage_change,
 )
 from .workflow import (
-    AFTER_REVIEW,
     APPROVE_TRANSITION,
     DECISION_TRANSITION,
     DECISIONS,
@@ -336,16 +335,6 @@ def application_withdraw(*, actor: User, application: Application, reason: str =
     _save(app)
     _log(app, actor, "withdrawn", before, reason.strip())
     return app
-
-
-def inbox(user: User) -> Any:
-    """What waits for this user: applications at a level they decide, in their regions, overdue first."""
-    q = Q(pk__in=[])
-    turns = [(state, permission, Q()) for state, permission in LEVEL_PERMISSION.items()] + AFTER_REVIEW
-    for state, permission, which in turns:
-        for prefix in scope_prefixes(user, permission):
-            q |= Q(state=state, fbfbm__startswith=prefix) & which
-    return Application.objects.filter(q).order_by("step_due", "created_at")
 
 
 # --- after the review: survey acceptance, contract publicity, signing, filing ------------------------

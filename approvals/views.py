@@ -29,7 +29,6 @@ from .services import (
     application_register,
     application_submit,
     application_withdraw,
-    inbox,
     missing_materials,
 )
 from .workflow import REQUIRED_MATERIALS, BusinessType, State, is_overdue, issuer, user_actions
@@ -63,7 +62,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
         request,
         "approvals/list.html",
         {
-            "inbox": selectors.with_overdue(list(inbox(user)[:100])),
+            "inbox": selectors.with_overdue(list(selectors.inbox(user)[:100])),
             "rows": selectors.with_overdue(list(visible.order_by("-created_at")[:100])),
             "states": State.choices,
             "state": state,

@@ -121,7 +121,7 @@ def inbox_sql_ms(username: str, rounds: int) -> list[float]:
     from django.db import connection
 
     from accounts.models import User
-    from approvals.services import inbox
+    from approvals.selectors import inbox
 
     sql, params = inbox(User.objects.get(username=username))[:100].query.sql_with_params()
     times = []

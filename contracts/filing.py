@@ -33,7 +33,7 @@ from spatial.bulk import next_number
 from spatial.errors import DomainError, NotFoundError, PermissionDeniedError
 from spatial.measure import mu_from_m2
 from spatial.models import Parcel, Region, VersionStatus
-from spatial.services import parcel_versions_activate
+from spatial.services import parcel_versions_activate, version_put_in_force
 
 from .document import contract_sketch_svg
 from .models import (
@@ -472,7 +472,7 @@ def _file(*, actor: User, document: ContractDocument, together: list[str]) -> Re
     previous = next((c for c in versions if c.valid_to is None and c.status == VersionStatus.CURRENT), None)
     draft.signed_on = signed_on
     draft.save(update_fields=["signed_on"])
-    draft.put_in_force(now)  # the previous version closes (历史)
+    version_put_in_force(draft, now)  # the previous version closes (历史)
 
     old = list(Certificate.objects.select_for_update().filter(cbjyqzbm=draft.cbhtbm, status=CertificateStatus.ISSUED))
     for cert in old:

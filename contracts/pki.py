@@ -12,6 +12,7 @@ import hashlib
 import os
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.db import connection, transaction
 
+from audit import services as audit
 from spatial.crypto import key_from_settings
 
 from .models import SigningCertificate
@@ -103,6 +105,19 @@ def _issue(
     if role == Role.TSA:  # RFC 3161 § 2.3: the only extended key usage, critical
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
     cert = builder.sign(signing_key, hashes.SHA256())
+    with transaction.atomic():
+        made = _stored(role, subject, owner_code, cert, key)
+        audit.record(
+            actor=None,  # the platform: a CA on first use, or a signer's certificate the signing service asked for
+            action="pki.certificate_issued",
+            subject=made,
+            region_code=owner_code,
+            data={"role": role, "subject": made.subject, "serial": made.serial, "not_after": str(made.not_after)},
+        )
+    return made
+
+
+def _stored(role: str, subject: x509.Name, owner_code: str, cert: x509.Certificate, key: Any) -> SigningCertificate:
     return SigningCertificate.objects.create(
         role=role,
         subject=str(subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value),

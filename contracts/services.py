@@ -15,6 +15,7 @@ from spatial.crypto import lookup_hash
 from spatial.errors import CodeError, DuplicateCodeError
 from spatial.models import Issuer, VersionStatus
 from spatial.permissions import ensure
+from spatial.services import version_put_in_force
 
 from .models import Contractor, FamilyMember
 
@@ -184,7 +185,7 @@ def contractor_versions_activate(*, actor: Any, contractor: Contractor) -> Contr
     staged = Contractor.objects.select_for_update().get(pk=contractor.pk)
     if staged.status != VersionStatus.PENDING:
         return staged
-    staged.put_in_force(datetime.now(UTC))
+    version_put_in_force(staged, datetime.now(UTC))
     audit.record(
         actor=actor,
         action="contractor.activated",

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET
 from accounts.auth import request_user
 from accounts.scoping import scope_prefixes
 
-from .bureau import PARTS, delivery_api_record, part_bytes, shares_visible
+from .bureau import PARTS, delivery_api_record, part_bytes
+from .selectors import shares_visible
 
 
 def _error(status: int, code: str, zh: str, en: str) -> JsonResponse:

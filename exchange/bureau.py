@@ -32,7 +32,7 @@ from django.db import transaction
 from PIL import Image
 
 from accounts.models import User
-from accounts.scoping import ensure_can, scope_q
+from accounts.scoping import ensure_can
 from audit import services as audit
 from contracts.models import Certificate, ContractDocument, ContractScan, RegisterEntry
 from contracts.signing import signed_pdf
@@ -211,10 +211,6 @@ def part_bytes(share: FilingShare, part: str) -> tuple[bytes, str]:
     if part == "contract.pdf":
         return contract_pdf_bytes(share), "application/pdf"
     raise KeyError(part)
-
-
-def shares_visible(user: User) -> Any:
-    return FilingShare.objects.filter(scope_q(user, "cbhtbm", "filings.pull"))
 
 
 def _delivered(

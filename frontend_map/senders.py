@@ -4,9 +4,9 @@ use both accounts' interface and publicity's inbox."""
 
 from typing import Any
 
-from publicity.models import Notification
+from publicity.notify import notification_add
 
 
 class InboxSender:
     def send(self, user: Any, title: str, body: str, url: str) -> None:
-        Notification.objects.create(recipient=user, title=title[:200], body=body, url=url[:300])
+        notification_add(user=user, title=title, body=body, url=url)

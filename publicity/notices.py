@@ -16,7 +16,7 @@ from django.db import transaction
 from accounts.scoping import can, scope_prefixes
 from audit import services as audit
 from spatial.bulk import next_number
-from spatial.errors import DomainError, NotFoundError, PermissionDeniedError
+from spatial.errors import DomainError, PermissionDeniedError
 from spatial.models import CountySettings, Issuer, Parcel, Region
 from spatial.permissions import ensure
 from spatial.progress import check_image, store_upload
@@ -310,13 +310,3 @@ def notices_close_ended(*, today: date | None = None) -> dict[str, int]:
             url=f"/notices/{pk}/",
         )
     return done
-
-
-def notice_for(user: Any, pk: int) -> Notice:
-    """A notice the user may see (selectors.notices_visible), else NotFoundError as for a missing one."""
-    from .selectors import notices_visible
-
-    notice = notices_visible(user).filter(pk=pk).first()
-    if notice is None:
-        raise NotFoundError("没有这份公示，或不在您的范围内", "no such notice, or not for you")
-    return notice

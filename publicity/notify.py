@@ -1,11 +1,15 @@
 """Telling people: the in-app list (publicity.models.Notification) always, and SMS/WeChat through the
 senders of accounts.messaging (settings.TIANJIE_NOTIFY_SENDERS; only a logging one ships)."""
 
+from datetime import UTC, datetime
 from typing import Any
+
+from django.db import transaction
 
 from accounts.messaging import send_all
 from accounts.models import Office, Role, User
 from accounts.scoping import PERMISSIONS
+from audit import services as audit
 
 from .models import Notice, Notification
 
@@ -36,3 +40,17 @@ def notify_owner(notice: Notice, *, title: str, body: str = "", url: str = "") -
     roles = PERMISSIONS["notices.post"]
     offices = Office.objects.filter(active=True, role__in=roles, region__code=notice.owner_code).select_related("user")
     return notify_users([o.user for o in offices], title=title, body=body, url=url)
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User) -> int:
+    """The user has read their in-app messages (each their own only)."""
+    count = Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(read_at=datetime.now(UTC))
+    if count:
+        audit.record(actor=user, action="notifications.read", subject=("user", str(user.pk)), data={"count": count})
+    return count
+
+
+def notification_add(*, user: User, title: str, body: str = "", url: str = "") -> Notification:
+    """One in-app message, and nothing else (the inbox as a sender of one-time codes, frontend_map.senders)."""
+    return Notification.objects.create(recipient=user, title=title[:200], body=body, url=url[:300])

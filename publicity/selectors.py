@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from accounts.scoping import scope_prefixes
+from spatial.errors import NotFoundError
 from spatial.subjects import resolve_subjects
 
 from .models import Notice
@@ -126,3 +127,11 @@ def running_notice_parcels_geojson(user: Any) -> str:
             [ids],
         )
         return cur.fetchone()[0]
+
+
+def notice_for(user: Any, pk: int) -> Notice:
+    """A notice the user may see (notices_visible), else NotFoundError as for a missing one."""
+    notice = notices_visible(user).filter(pk=pk).first()
+    if notice is None:
+        raise NotFoundError("没有这份公示，或不在您的范围内", "no such notice, or not for you")
+    return notice

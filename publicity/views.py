@@ -2,7 +2,8 @@
 the owner's actions, the printable PDF, and the in-app notifications."""
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
+from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -10,14 +11,17 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
+from accounts.models import User
 from accounts.scoping import active_offices, can, scope_prefixes
 from spatial.errors import DomainError
 from spatial.imagery import imagery_layers
 
 from . import notices as svc
 from .models import NoticeKind, NoticeStatus, Notification, Objection, ObjectionStatus
+from .notify import notifications_mark_read
 from .printing import notice_pdf
 from .selectors import (
+    notice_for,
     notice_parcel_rows,
     notice_parcels_geojson,
     notice_subject_rows,
@@ -98,7 +102,7 @@ def _actions(request: HttpRequest, notice: svc.Notice) -> None:
 @login_required
 def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        notice = svc.notice_for(request.user, pk)
+        notice = notice_for(request.user, pk)
     except DomainError as exc:
         return render(request, "publicity/missing.html", {"error": exc}, status=404)
     error = None
@@ -141,7 +145,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def notice_geojson(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        notice = svc.notice_for(request.user, pk)
+        notice = notice_for(request.user, pk)
     except DomainError:
         return HttpResponse(
             '{"type": "FeatureCollection", "features": []}', status=404, content_type="application/geo+json"
@@ -160,7 +164,7 @@ def running_geojson(request: HttpRequest) -> HttpResponse:
 @login_required
 def notice_print(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        notice = svc.notice_for(request.user, pk)
+        notice = notice_for(request.user, pk)
     except DomainError as exc:
         return render(request, "publicity/missing.html", {"error": exc}, status=404)
     if notice.status == NoticeStatus.DRAFT or notice.posted_on is None:
@@ -186,7 +190,7 @@ def objection_photo(request: HttpRequest, pk: int, objection_id: int) -> HttpRes
     from django.http import FileResponse, Http404
 
     try:
-        notice = svc.notice_for(request.user, pk)
+        notice = notice_for(request.user, pk)
     except DomainError:
         raise Http404("没有这张照片 / no such photo") from None
     objection = Objection.objects.filter(pk=objection_id, notice=notice).exclude(photo="").first()
@@ -200,6 +204,6 @@ def objection_photo(request: HttpRequest, pk: int, objection_id: int) -> HttpRes
 def notifications(request: HttpRequest) -> HttpResponse:
     mine = Notification.objects.filter(recipient_id=request.user.pk)
     if request.method == "POST":
-        mine.filter(read_at__isnull=True).update(read_at=datetime.now(UTC))
+        notifications_mark_read(user=cast(User, request.user))
         return redirect("notifications")
     return render(request, "publicity/notifications.html", {"items": mine[:100]})

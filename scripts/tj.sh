@@ -222,6 +222,12 @@ test_all() {
   "$PY" manage.py collectstatic --noinput -v 0
   "$VENV/bin/ruff" check .
   "$VENV/bin/mypy" .
+  local imports
+  if ! imports="$("$VENV/bin/lint-imports" --no-cache 2>&1)"; then
+    printf '%s\n' "$imports" | sed -n '/^Contracts$/,$p' >&2
+    die "An import breaks the dependency table (pyproject.toml, tool.importlinter)"
+  fi
+  printf '%s\n' "$imports" | grep -E "KEPT|Contracts:"
   "$VENV/bin/pytest" "$@"
 }
 

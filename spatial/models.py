@@ -4,7 +4,6 @@ Geometry is stored in CGCS2000 (EPSG:4490); areas come from the county's Gauss-K
 (spatial.measure). Parcels are versioned: a change makes a new row and closes the old one's validity.
 """
 
-from datetime import datetime
 from typing import ClassVar
 
 from django.contrib.gis.db import models
@@ -127,16 +126,6 @@ class Versioned(models.Model):
 
     class Meta:
         abstract = True
-
-    def put_in_force(self, now: datetime) -> None:
-        """This version is in force from `now`; the version of its code in force until then closes (历史).
-        The caller holds the rows locked, in its transaction."""
-        code = {self.code_field: getattr(self, self.code_field)}
-        type(self)._default_manager.filter(**code, valid_to__isnull=True).exclude(pk=self.pk).update(
-            valid_to=now, status=VersionStatus.SUPERSEDED
-        )
-        self.valid_from, self.valid_to, self.status = now, None, VersionStatus.CURRENT
-        self.save(update_fields=["valid_from", "valid_to", "status"])
 
 
 def versioned_constraints(*, field: str, model: str, label: str) -> list[models.BaseConstraint]:

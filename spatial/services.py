@@ -17,10 +17,22 @@ from .codes import (
 )
 from .errors import CodeError, DuplicateCodeError, GeometryError
 from .measure import STORAGE_SRID, geometry_area_m2, mu_from_m2
-from .models import CountySettings, Issuer, Parcel, Region, VersionStatus
+from .models import CountySettings, Issuer, Parcel, Region, Versioned, VersionStatus
 from .permissions import ensure
 
 _LEVELS = list(REGION_CODE_LENGTHS)
+
+
+def version_put_in_force(record: Versioned, now: datetime) -> None:
+    """A pending version of a versioned record (parcel, household, contract) is in force from `now`; the
+    version of its code in force until then closes (历史). Part of the caller's service: the caller has
+    checked who may, holds the rows locked in its transaction and audits the change it belongs to."""
+    code = {record.code_field: getattr(record, record.code_field)}
+    type(record)._default_manager.filter(**code, valid_to__isnull=True).exclude(pk=record.pk).update(
+        valid_to=now, status=VersionStatus.SUPERSEDED
+    )
+    record.valid_from, record.valid_to, record.status = now, None, VersionStatus.CURRENT
+    record.save(update_fields=["valid_from", "valid_to", "status"])
 
 
 def clean_parcel_geometry(geom: GEOSGeometry | str) -> MultiPolygon:
@@ -282,7 +294,7 @@ def parcel_versions_activate(*, actor: Any, parcels: list[Parcel]) -> list[Parce
         pk__in=[p.pk for p in parcels], status=VersionStatus.PENDING
     ):
         ensure(actor, "parcels.edit", pending.dkbm)
-        pending.put_in_force(now)
+        version_put_in_force(pending, now)
         done.append(pending)
         audit.record(
             actor=actor,

@@ -14,13 +14,12 @@ from django.contrib.gis.geos import LineString as GEOSLineString
 from django.contrib.gis.geos import Point as GEOSPoint
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from pyproj import Transformer
 
 from accounts.identity import otp_verify
 from accounts.models import Office, Role, User
-from accounts.scoping import can, scope_prefixes
+from accounts.scoping import can
 from accounts.selectors import household_codes
 from audit import services as audit
 from core.effects import after_commit
@@ -232,18 +231,6 @@ def survey_upload_run(*, upload: SurveyUpload) -> SurveyUpload:
         )
     upload.refresh_from_db()
     return upload
-
-
-def tasks_visible(user: User) -> Any:
-    """The tasks a user may see: a surveyor their own; an officer those with a parcel in their regions."""
-    if scope_prefixes(user, "surveys.upload"):
-        return SurveyTask.objects.filter(assignee=user)
-    patterns = [p + "%" for p in scope_prefixes(user, "surveys.view")]
-    if not patterns:
-        return SurveyTask.objects.none()
-    return SurveyTask.objects.annotate(
-        in_scope=RawSQL("EXISTS (SELECT 1 FROM jsonb_array_elements_text(dkbms) d WHERE d LIKE ANY(%s))", (patterns,))
-    ).filter(in_scope=True)
 
 
 # --- submitting a result for boundary confirmation 指界 ----------------------------------------------

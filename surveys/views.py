@@ -25,6 +25,7 @@ from spatial.services import measure_srid_for
 
 from .formats import GEOGRAPHIC, GK3_CM, GK3_ZONE, srid_label
 from .models import LineConfirmation, ProposedLine, SurveyTask, SurveyUpload
+from .selectors import tasks_visible
 from .services import (
     boundary_confirm,
     boundary_confirm_collective,
@@ -34,7 +35,6 @@ from .services import (
     survey_submit,
     survey_task_create,
     survey_upload_create,
-    tasks_visible,
 )
 
 STATUS_STYLE = {

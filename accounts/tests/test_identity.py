@@ -7,6 +7,7 @@ import pytest
 
 from accounts.identity import IdentityError, otp_issue, otp_verify
 from accounts.models import User
+from audit.models import AuditEvent
 
 
 def test_a_code_is_used_once_for_its_purpose(demo, caplog, django_capture_on_commit_callbacks):
@@ -21,6 +22,9 @@ def test_a_code_is_used_once_for_its_purpose(demo, caplog, django_capture_on_com
     otp_verify(user=farmer, purpose="签署合同 A", code=code)
     with pytest.raises(IdentityError, match="过期或未发送"):
         otp_verify(user=farmer, purpose="签署合同 A", code=code)  # used
+    events = list(AuditEvent.objects.filter(actor=farmer, action__startswith="otp.").order_by("id"))
+    assert [e.action for e in events] == ["otp.issued", "otp.used"]  # issue and use are audited
+    assert all(e.data["purpose"] == "签署合同 A" and code not in str(e.data) for e in events)  # never the code
 
 
 def test_five_wrong_tries_lock_the_code(demo):
@@ -30,5 +34,6 @@ def test_five_wrong_tries_lock_the_code(demo):
     for _ in range(5):
         with pytest.raises(IdentityError, match="不正确"):
             otp_verify(user=farmer, purpose="签署合同 C", code=wrong)
+    assert AuditEvent.objects.filter(actor=farmer, action="otp.wrong").count() == 5  # each wrong try is kept
     with pytest.raises(IdentityError, match="次数过多"):
         otp_verify(user=farmer, purpose="签署合同 C", code=code)  # even the right one now

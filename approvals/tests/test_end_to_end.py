@@ -9,7 +9,7 @@ from django.test import Client
 
 from accounts.models import User
 from approvals.models import Application, ChangeRecord, Step
-from approvals.selectors import applications_visible, parcels_geojson
+from approvals.selectors import applications_visible, inbox, parcels_geojson
 from approvals.services import (
     ApprovalError,
     application_create,
@@ -18,7 +18,6 @@ from approvals.services import (
     application_publicise,
     application_register,
     application_submit,
-    inbox,
 )
 from approvals.tests.conftest import AFTER
 from approvals.tests.test_workflow import with_materials

@@ -9,6 +9,7 @@ from accounts.models import User
 from approvals.materials import material_upload
 from approvals.models import Application, Step, transition_table
 from approvals.registry import ChangeError
+from approvals.selectors import inbox
 from approvals.services import (
     ApprovalError,
     ConflictError,
@@ -17,7 +18,6 @@ from approvals.services import (
     application_publicise,
     application_submit,
     application_withdraw,
-    inbox,
 )
 from approvals.workflow import REQUIRED_MATERIALS, BusinessType, State
 from audit.models import AuditEvent

@@ -98,6 +98,17 @@ def test_private_keys_are_encrypted_at_rest(signers):
     assert pki.certificate(row).issuer == pki.certificate(pki.issuing_ca()).subject
 
 
+def test_every_certificate_the_platform_makes_is_audited(signers):
+    """The CA's own certificates (made on first use) and each signer's are in the audit chain, with no key."""
+    from audit.models import AuditEvent
+
+    events = {e.subject_id: e for e in AuditEvent.objects.filter(action="pki.certificate_issued")}
+    for cert in SigningCertificate.objects.all():
+        assert str(cert.pk) in events, cert.role
+        assert events[str(cert.pk)].data["serial"] == cert.serial and "key" not in str(events[str(cert.pk)].data)
+    assert {e.data["role"] for e in events.values()} >= {"root", "issuing", "person", "seal"}
+
+
 def test_the_timestamp_authority_answers_rfc3161_requests(db, client):
     digest = bytes(range(32))
     request = tsp.TimeStampReq(

@@ -22,7 +22,8 @@ from config.celery import app
 from conftest import wait_until_finished
 from spatial.errors import DomainError, PermissionDeniedError
 from surveys.models import ProposedParcel, SurveyTask, SurveyUpload
-from surveys.services import SurveyError, survey_task_create, survey_upload_create, survey_upload_run, tasks_visible
+from surveys.selectors import tasks_visible
+from surveys.services import SurveyError, survey_task_create, survey_upload_create, survey_upload_run
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures"  # copies of shared/data, with their SOURCES note
 PLANE = 4546

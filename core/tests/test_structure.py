@@ -1,0 +1,115 @@
+"""The house rules that can be read from the code (docs/ARCHITECTURE.md): every write to a model is made in
+a service module; the migrations match the models. (The dependency table is import-linter's, run by
+`make test`: pyproject.toml, tool.importlinter.)"""
+
+import ast
+from pathlib import Path
+
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ["core", "audit", "spatial", "accounts", "contracts", "publicity", "surveys", "approvals", "exchange", "tiles"]
+APPS += ["frontend_map", "config"]
+
+# Service modules besides each app's services.py: topic modules whose functions are services (keyword-only,
+# checked, audited, one transaction), and the loaders that write through COPY or for the demo.
+SERVICE_MODULES = {
+    "audit/services.py": "the chain itself",
+    "spatial/bulk.py": "COPY loading and running numbers (kernel)",
+    "spatial/progress.py": "a background job's progress (kernel)",
+    "accounts/identity.py": "identity checks and one-time codes",
+    "contracts/filing.py": "drafts, holds, filing, certificates",
+    "contracts/signing.py": "documents and signatures",
+    "contracts/paper.py": "paper signing and scans",
+    "contracts/pki.py": "the pilot CA and signer certificates",
+    "publicity/notices.py": "notices and objections",
+    "publicity/notify.py": "the in-app inbox",
+    "surveys/services.py": "tasks, uploads, 指界",
+    "approvals/materials.py": "materials and decision attachments",
+    "exchange/bureau.py": "the natural resources bureau's queue and deliveries",
+    "exchange/load.py": "a 确权 package into the registry (called by exchange.services)",
+    "tiles/jobs.py": "imagery jobs",
+    "tiles/ingest.py": "imagery ingest",
+}
+# Not services, and allowed to write for a stated reason.
+OTHER_WRITERS = {
+    "publicity/defaults.py": "the calendar's data migration (historical models)",
+    "tiles/mapproxy.py": "SQL on an MBTiles (SQLite) file it writes, not the database",
+}
+DEMO = ("contracts/demo/", "frontend_map/demo_publicity.py", "tiles/demo.py")  # the demo loaders
+
+WRITES = {"save", "delete", "create", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
+QUERYSET_CALLS = {"objects", "_default_manager", "filter", "exclude", "all", "select_for_update", "none"}
+
+
+def _chain(node: ast.AST) -> list[str]:
+    """The names along an attribute/call chain: `Model.objects.filter(...).update` → [Model, objects, filter]."""
+    names: list[str] = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            names.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        else:
+            if isinstance(node, ast.Name):
+                names.append(node.id)
+            return names[::-1]
+
+
+def _is_write(call: ast.Call) -> bool:
+    if not isinstance(call.func, ast.Attribute):
+        return False
+    method, receiver = call.func.attr, _chain(call.func.value)
+    on_queryset = bool(set(receiver) & QUERYSET_CALLS)
+    if method in ("save", "delete"):  # a model's save()/delete() takes no positional argument (PIL's save does)
+        return not call.args
+    if method == "update":  # dict.update and hashlib's update are not writes
+        return on_queryset
+    if method == "execute" and call.args and isinstance(call.args[0], ast.Constant):
+        sql = str(call.args[0].value).lstrip().upper()
+        return sql.startswith(("INSERT", "UPDATE", "DELETE", "TRUNCATE"))
+    return method in WRITES
+
+
+def _writes_outside_services() -> list[str]:
+    found = []
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if "/tests/" in rel or "/migrations/" in rel or rel.endswith("/services.py") or "/services/" in rel:
+                continue
+            if rel in SERVICE_MODULES or rel in OTHER_WRITERS or rel.startswith(DEMO):
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call) and _is_write(node):
+                    found.append(f"{rel}:{node.lineno} {ast.unparse(node)[:80]}")
+    return found
+
+
+def test_no_module_outside_the_services_writes_a_model():
+    assert _writes_outside_services() == []
+
+
+def test_the_scan_finds_a_write_where_one_is_made():
+    """The rule above can fail: each kind of write is recognised, and what is not a write is not."""
+    writes = [
+        "Notification.objects.create(recipient=u)",
+        "Notification.objects.filter(pk=1).update(read_at=now)",
+        "row.save(update_fields=['used_at'])",
+        "qs.filter(x=1).delete()",
+        "Model.objects.bulk_create(rows)",
+        "cursor.execute('UPDATE spatial_parcel SET dkmc = %s', [x])",
+    ]
+    not_writes = ["params.update(zip(a, b))", "digest.update(chunk)", "image.save(out)", "d.get(k)"]
+    for text, expected in [(w, True) for w in writes] + [(n, False) for n in not_writes]:
+        call = ast.parse(text).body[0].value  # type: ignore[attr-defined]
+        assert _is_write(call) is expected, text
+
+
+def test_every_service_module_named_exists():
+    assert [m for m in [*SERVICE_MODULES, *OTHER_WRITERS] if not (ROOT / m).exists()] == []
+
+
+def test_the_migrations_match_the_models(db):
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
