@@ -2,6 +2,7 @@
 
 import datetime
 import math
+import shutil
 from dataclasses import dataclass
 
 import pytest
@@ -18,10 +19,15 @@ class Demo:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
+    from django.conf import settings
+
     from contracts.demo.load import demo_county_generate
     from contracts.demo.users import demo_users_create
     from spatial.models import Region
 
+    files = settings.MEDIA_ROOT.parent  # .tianjie/test or test-gw<n> (config/settings/test.py): a clean start
+    if files.name.startswith("test"):
+        shutil.rmtree(files, ignore_errors=True)
     with django_db_blocker.unblock():
         demo_county_generate(county_code=COUNTY, n_parcels=3000, seed=7, progress=lambda msg: None)
         demo_users_create(county=Region.objects.get(code=COUNTY))

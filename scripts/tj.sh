@@ -228,7 +228,10 @@ test_all() {
     die "An import breaks the dependency table (pyproject.toml, tool.importlinter)"
   fi
   printf '%s\n' "$imports" | grep -E "KEPT|Contracts:"
-  "$VENV/bin/pytest" "$@"
+  # Both cores (pytest-xdist): each worker its own test database, Redis database and files
+  # (config/settings/test.py); a module's tests stay on one worker, so its fixtures are built once.
+  # TIANJIE_TEST_WORKERS=0 runs in one process.
+  "$VENV/bin/pytest" -n "${TIANJIE_TEST_WORKERS:-2}" --dist loadscope "$@"
 }
 
 stop() {

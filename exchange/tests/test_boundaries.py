@@ -19,7 +19,7 @@ from audit.models import AuditEvent
 from exchange import standard as S
 from exchange.export import package_export
 from exchange.importer import package_import
-from exchange.tests.test_import_check import YEAR
+from exchange.tests.conftest import YEAR
 from spatial.models import BoundaryLine, BoundaryPoint
 
 N_PARCELS = 40
@@ -101,10 +101,8 @@ def _layers(folder: Path, move: tuple[int, int] | None = None, extra_point: dict
 
 
 @pytest.fixture
-def package(demo, tmp_path) -> Path:
-    return package_export(
-        actor=None, county_code=demo.county, out_dir=tmp_path / "out", year=YEAR, progress=lambda m: None
-    ).folder
+def package(exported: Path) -> Path:
+    return exported
 
 
 def _plane_mm(point: BoundaryPoint) -> tuple[int, int]:
@@ -196,6 +194,6 @@ def test_a_jzd_layer_in_a_crs_outside_the_list_rejects_the_package(package):
     _layers(package)
     jzd = next((package / "矢量数据").glob("JZD*.shp"))
     jzd.with_suffix(".prj").write_text(CRS.from_epsg(4326).to_wkt())
-    events = AuditEvent.objects.count()
+    points, events = BoundaryPoint.objects.count(), AuditEvent.objects.count()
     report = package_import(actor=None, path=package, progress=lambda m: None)
-    assert report.rejected and BoundaryPoint.objects.count() == 0 and AuditEvent.objects.count() == events
+    assert report.rejected and BoundaryPoint.objects.count() == points and AuditEvent.objects.count() == events

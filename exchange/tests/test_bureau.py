@@ -66,7 +66,10 @@ def test_the_bureau_pulls_a_filing_and_each_file_is_recorded(client, filed, tmp_
 
     deliveries = FilingDelivery.objects.filter(share=share, channel="api", recipient=ziyuan)
     assert sorted(deliveries.values_list("part", flat=True)) == ["contract.json", "contract.pdf", "parcels.geojson"]
-    assert AuditEvent.objects.filter(action="filing.delivered", actor_id=ziyuan.pk).count() == 3
+    delivered = AuditEvent.objects.filter(
+        action="filing.delivered", actor_id=ziyuan.pk, subject_id__in=[str(d.pk) for d in deliveries]
+    )
+    assert delivered.count() == 3
 
 
 def test_only_the_bureau_pulls(client, filed):

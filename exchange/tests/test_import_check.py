@@ -16,19 +16,11 @@ from fiona.crs import CRS
 from shapely.geometry import mapping, shape
 
 from exchange import standard as S
-from exchange.export import package_export
 from exchange.importer import package_check
+from exchange.tests.conftest import YEAR
 from spatial.measure import mu_from_m2
 
 FIXTURES = Path(__file__).parent / "fixtures"
-YEAR = 2026
-
-
-@pytest.fixture
-def exported(demo, tmp_path) -> Path:
-    return package_export(
-        actor=None, county_code=demo.county, out_dir=tmp_path / "out", year=YEAR, progress=lambda m: None
-    ).folder
 
 
 def _zip(folder: Path, target: Path) -> Path:

@@ -11,17 +11,10 @@ from shapely.geometry import mapping, shape
 
 from accounts.models import User
 from audit.models import AuditEvent
-from exchange.export import package_export
 from exchange.importer import package_import
 from exchange.tests.test_import_check import YEAR, _real_fields_dk
 from spatial.errors import PermissionDeniedError
 from spatial.models import CountySettings, Issuer, Parcel, Region
-
-
-def _export(demo, tmp_path) -> Path:
-    return package_export(
-        actor=None, county_code=demo.county, out_dir=tmp_path / "out", year=YEAR, progress=lambda m: None
-    ).folder
 
 
 def _rewrite_dk(folder: Path, change) -> None:
@@ -38,8 +31,8 @@ def _rewrite_dk(folder: Path, change) -> None:
         dst.writerecords(feats)
 
 
-def test_importing_the_registrys_own_package_changes_nothing(demo, tmp_path):
-    folder = _export(demo, tmp_path)
+def test_importing_the_registrys_own_package_changes_nothing(demo, tmp_path, exported):
+    folder = exported
     before = list(Parcel.objects.order_by("id").values_list("id", "version", "valid_to"))
     report = package_import(actor=User.objects.get(username="county"), path=folder, progress=lambda m: None)
     assert not report.rejected and report.parcels_imported == 0
@@ -49,8 +42,8 @@ def test_importing_the_registrys_own_package_changes_nothing(demo, tmp_path):
     assert event.data["new"] == 0 and event.data["changed"] == 0
 
 
-def test_a_changed_parcel_gets_a_new_version_and_keeps_its_history(demo, tmp_path):
-    folder = _export(demo, tmp_path)
+def test_a_changed_parcel_gets_a_new_version_and_keeps_its_history(demo, tmp_path, exported):
+    folder = exported
     target = Parcel.objects.filter(valid_to__isnull=True).order_by("dkbm")[5]
     other = Parcel.objects.filter(valid_to__isnull=True).order_by("dkbm")[6]
 
@@ -73,8 +66,8 @@ def test_a_changed_parcel_gets_a_new_version_and_keeps_its_history(demo, tmp_pat
     assert package_import(actor=None, path=folder, progress=lambda m: None).parcels_imported == 0
 
 
-def test_coordinates_survive_to_the_millimetre(demo, tmp_path):
-    folder = _export(demo, tmp_path)
+def test_coordinates_survive_to_the_millimetre(demo, tmp_path, exported):
+    folder = exported
     target = Parcel.objects.filter(valid_to__isnull=True).order_by("dkbm")[9]
 
     def nudge(f):  # 2 mm is a real change
@@ -119,8 +112,8 @@ def test_a_rejected_package_writes_nothing(db, tmp_path):
     ) == before
 
 
-def test_only_the_county_bureau_may_import(demo, tmp_path):
-    folder = _export(demo, tmp_path)
+def test_only_the_county_bureau_may_import(demo, tmp_path, exported):
+    folder = exported
     with pytest.raises(PermissionDeniedError):
         package_import(actor=User.objects.get(username="township"), path=folder, progress=lambda m: None)
 
@@ -142,10 +135,10 @@ def _rewrite_table(folder: Path, layer: str, change) -> None:
             dst.writerecords([{"geometry": None, "properties": r} for r in rows])
 
 
-def test_tables_round_trip_unchanged_and_a_member_change_makes_a_new_household_version(demo, tmp_path):
+def test_tables_round_trip_unchanged_and_a_member_change_makes_a_new_household_version(demo, tmp_path, exported):
     from contracts.models import Contract, Contractor
 
-    folder = _export(demo, tmp_path)
+    folder = exported
     report = package_import(actor=None, path=folder, progress=lambda m: None)
     assert report.tables_imported.get("households_new", 0) == 0
     assert report.tables_imported.get("households_changed", 0) == 0
@@ -172,8 +165,8 @@ def test_tables_round_trip_unchanged_and_a_member_change_makes_a_new_household_v
     assert contract.parcels.count() == contract.parcel_count
 
 
-def test_bad_id_check_digits_are_reported_without_the_numbers(demo, tmp_path):
-    folder = _export(demo, tmp_path)
+def test_bad_id_check_digits_are_reported_without_the_numbers(demo, tmp_path, exported):
+    folder = exported
 
     def spoil(r):
         if r["YHZGX"] == "02" and r["CBFBM"].endswith("0001"):
@@ -188,10 +181,10 @@ def test_bad_id_check_digits_are_reported_without_the_numbers(demo, tmp_path):
     assert all(set(f) == {"table", "code", "field"} for f in report.id_check_failures)
 
 
-def test_households_of_another_county_reject_the_package(demo, tmp_path):
+def test_households_of_another_county_reject_the_package(demo, tmp_path, exported):
     from exchange.importer import package_check
 
-    folder = _export(demo, tmp_path)
+    folder = exported
     first: dict[str, str] = {}
 
     def move(r):
@@ -252,12 +245,12 @@ def _schema(tables: list[str]) -> tuple[set, set]:
         return indexes, set(cur.fetchall())
 
 
-def test_the_first_load_of_an_empty_registry_rebuilds_indexes_and_keys_as_they_were(demo, tmp_path):
+def test_the_first_load_of_an_empty_registry_rebuilds_indexes_and_keys_as_they_were(demo, tmp_path, exported):
     from contracts.models import Contractor, ContractParcel
     from exchange.load import BULK_TABLES
 
     tables = BULK_TABLES["DK"] + BULK_TABLES["tables"]
-    folder = _export(demo, tmp_path)
+    folder = exported
     parcels, households = Parcel.objects.count(), Contractor.objects.count()
     before = _schema(tables)
     assert len(before[0]) > 20 and any("FOREIGN KEY" in c[2] for c in before[1])

@@ -42,7 +42,7 @@ def test_a_contract_notice_from_posting_to_the_end(people, client, monkeypatch):
         },
     )
     assert resp.status_code == 302 and resp["Location"].startswith("/notices/"), resp.get("Location")
-    notice = Notice.objects.get()
+    notice = Notice.objects.latest("pk")
     assert notice.status == NoticeStatus.DRAFT and notice.working_days == 10
     page = client.get(resp["Location"]).content.decode()
     assert "未发布" in page and 'id="post-form"' in page
@@ -63,7 +63,7 @@ def test_a_contract_notice_from_posting_to_the_end(people, client, monkeypatch):
         {"action": "object", "reason": "东侧地界与实地不符", "photo": SimpleUploadedFile("east.png", _png())},
     )
     assert resp.status_code == 302
-    objection = Objection.objects.get()
+    objection = Objection.objects.get(notice=notice)
     assert objection.photo.endswith(".png")
     photo_url = f"/notices/{notice.pk}/objections/{objection.pk}/photo"
     assert photo_url in client.get(f"/notices/{notice.pk}/").content.decode()
@@ -72,7 +72,7 @@ def test_a_contract_notice_from_posting_to_the_end(people, client, monkeypatch):
         f"/notices/{notice.pk}/",
         {"action": "object", "reason": "再附一张", "photo": SimpleUploadedFile("fake.png", b"not a picture")},
     )
-    assert "照片文件已损坏" in bad.content.decode() and Objection.objects.count() == 1
+    assert "照片文件已损坏" in bad.content.decode() and Objection.objects.filter(notice=notice).count() == 1
 
     # Someone outside the audience sees nothing of it.
     client.force_login(stranger)

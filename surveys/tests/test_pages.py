@@ -41,7 +41,7 @@ def test_the_county_assigns_and_the_surveyor_uploads_and_reads_the_check(
             "due_on": str(timezone.localdate() + timedelta(days=20)),
         },
     )
-    task = SurveyTask.objects.get()
+    task = SurveyTask.objects.latest("pk")
     assert resp.status_code == 302 and resp["Location"] == f"/surveys/{task.code}/"
     bad = county.post("/surveys/", {"dkbms": "123", "reason": "x", "company": "x", "due_on": "2030-01-01"})
     assert "请选择测绘人员" in bad.content.decode() or "地块编码" in bad.content.decode()
@@ -61,7 +61,7 @@ def test_the_county_assigns_and_the_surveyor_uploads_and_reads_the_check(
                 "srid": "",
             },
         )
-    upload = SurveyUpload.objects.get()
+    upload = SurveyUpload.objects.latest("created_at")
     assert resp["Location"] == f"/surveys/uploads/{upload.pk}/" and len(queued) == 1
     assert "检查测绘成果" in surveyor.get(resp["Location"]).content.decode()
     survey_upload_run(upload=upload)

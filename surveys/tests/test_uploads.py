@@ -239,7 +239,7 @@ def test_bad_files_are_refused_with_their_reason_and_write_nothing(task):
         assert upload.status == SurveyUpload.Status.REJECTED, name
         assert message in upload.message, (name, upload.message)
         assert not upload.parcels.exists()
-    assert not ProposedParcel.objects.exists()
+    assert not ProposedParcel.objects.filter(upload__task=task).exists()
 
 
 def test_only_the_county_assigns_and_only_the_assignee_uploads(task, demo):
