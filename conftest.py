@@ -144,7 +144,7 @@ def lonlat_to_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 
 def wait_until_finished(job, seconds: float = 60):  # noqa: ANN001, ANN201
-    """Poll a background job (spatial.progress.ProgressJob) until it has ended or time is up."""
+    """Poll a background job (core.progress.ProgressJob) until it has ended or time is up."""
     import time
 
     deadline = time.monotonic() + seconds

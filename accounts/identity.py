@@ -20,9 +20,9 @@ from django.conf import settings
 from django.db import transaction
 
 from audit import services as audit
-from spatial.codes import mask_id_number, validate_resident_id
-from spatial.crypto import lookup_hash
-from spatial.errors import DomainError, PermissionDeniedError
+from core.codes import mask_id_number, validate_resident_id
+from core.crypto import lookup_hash
+from core.errors import DomainError, PermissionDeniedError
 
 from .messaging import send_all
 from .models import IdentityCheck, OneTimeCode, User

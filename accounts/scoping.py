@@ -9,7 +9,7 @@ from operator import or_
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
-from spatial.errors import PermissionDeniedError
+from core.errors import PermissionDeniedError
 
 from .models import Office, Role, User
 

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from audit import services as audit
 from core.effects import after_commit
-from spatial.errors import CodeError
+from core.errors import CodeError
 from spatial.models import Region
 
 from .models import ROLE_LEVELS, Office, Role, User

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from spatial.errors import NotFoundError
+from core.errors import NotFoundError
 
 from . import selectors
 from .materials import material_upload

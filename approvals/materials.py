@@ -13,7 +13,7 @@ from django.db import transaction
 
 from accounts.models import User
 from audit import services as audit
-from spatial.errors import DomainError, PermissionDeniedError
+from core.errors import DomainError, PermissionDeniedError
 
 from .models import Application, Material
 from .workflow import REQUIRED_MATERIALS, BusinessType, State, editor

@@ -24,12 +24,12 @@ from django.utils import timezone
 from accounts.models import User
 from contracts.models import Certificate, Contract, Contractor, FamilyMember, RegisterEntry
 from contracts.services import MemberInput, contractor_stage, contractor_stage_new
-from spatial.codes import mask_id_number, validate_id_document
-from spatial.crypto import decrypt, encrypt
-from spatial.errors import DomainError
+from core.codes import county_of, issuer_of, mask_id_number, validate_id_document
+from core.crypto import decrypt, encrypt
+from core.errors import DomainError
+from core.subjects import resolve_subjects
 from spatial.models import Issuer, Parcel, VersionStatus
 from spatial.services import next_parcel_code, parcel_stage
-from spatial.subjects import resolve_subjects
 
 from .models import Application
 from .workflow import BusinessType
@@ -129,7 +129,7 @@ def _clean_other_household(business: str, cbfbm: str, data: dict[str, Any]) -> d
         return {"members_leaving": leaving, "leaving_names": [ids[i] for i in leaving]}
     other = str(data.get("other_cbfbm", "")).strip()
     other_household = current_household(other) if other else None
-    if other_household is None or other == cbfbm or other[:14] != cbfbm[:14]:
+    if other_household is None or other == cbfbm or issuer_of(other) != issuer_of(cbfbm):
         raise ChangeError(
             "请填写同一集体经济组织内另一户的承包方编码",
             "give the code of another household of the same collective",
@@ -409,13 +409,13 @@ def change_message(app: Application, entry: RegisterEntry, retired: list[Parcel]
     czfs_cbf = NONE if old_h and old_h.pk == new_h.pk else (MODIFY if old_h else ADD)
     return {
         "HEAD": {
-            "SENDER": new.cbhtbm[:6],
+            "SENDER": county_of(new.cbhtbm),
             "SEND_TIME": None,  # set when it is sent
             "BUSINESS_CODE": app.business,
             "GUID": str(uuid.uuid4()),
         },
         "BUSINESS_DATA": {
-            "REGION": new.cbhtbm[:6],
+            "REGION": county_of(new.cbhtbm),
             "YWLSH": app.code,
             "PREVIOUS_YWLSH": (
                 Application.objects.filter(cbfbm=app.cbfbm, state="filed")
@@ -485,13 +485,13 @@ def register_message(
     )
     return {
         "HEAD": {
-            "SENDER": contract.cbhtbm[:6],
+            "SENDER": county_of(contract.cbhtbm),
             "SEND_TIME": None,
             "BUSINESS_CODE": app.business,
             "GUID": str(uuid.uuid4()),
         },
         "BUSINESS_DATA": {
-            "REGION": contract.cbhtbm[:6],
+            "REGION": county_of(contract.cbhtbm),
             "YWLSH": app.code,
             "PREVIOUS_YWLSH": None,
             "TIME": timezone.localtime().isoformat(),

@@ -34,15 +34,15 @@ from contracts.filing import (
 )
 from contracts.models import Certificate, CertificateStatus, Contract, ContractDocument, Contractor, RegisterEntry
 from contracts.services import contractor_cancel
+from core.codes import county_of, issuer_of, township_of, validate_cbfbm
+from core.errors import DomainError, PermissionDeniedError
+from core.numbering import next_number
+from core.subjects import resolve_subjects
 from publicity.models import NoticeKind
 from publicity.notices import notice_create, notice_post
 from publicity.notify import notify_users, officers_of
-from spatial.bulk import next_number
-from spatial.codes import validate_cbfbm
-from spatial.errors import DomainError, PermissionDeniedError
 from spatial.models import Parcel, VersionStatus
 from spatial.services import parcel_retire
-from spatial.subjects import resolve_subjects
 from surveys.services import survey_task_create
 
 from . import workflow as wf
@@ -129,10 +129,13 @@ def _tell_next(app: Application) -> None:
             o.user for o in Office.objects.filter(active=True, role=Role.FARMER, contractor_code=app.cbfbm)
         ]
     elif state in (State.TOWNSHIP_REVIEW, State.TOWNSHIP_REREVIEW):
-        users = [o.user for o in Office.objects.filter(active=True, role=Role.TOWNSHIP, region__code=app.fbfbm[:9])]
+        users = [
+            o.user for o in Office.objects.filter(active=True, role=Role.TOWNSHIP, region__code=township_of(app.fbfbm))
+        ]
     elif state == State.COUNTY_REVIEW:
         users = [
-            o.user for o in Office.objects.filter(active=True, role=Role.COUNTY_AGRICULTURE, region__code=app.fbfbm[:6])
+            o.user
+            for o in Office.objects.filter(active=True, role=Role.COUNTY_AGRICULTURE, region__code=county_of(app.fbfbm))
         ]
     else:
         users = [o.user for o in Office.objects.filter(active=True, role=Role.FARMER, contractor_code=app.cbfbm)]
@@ -175,10 +178,10 @@ def application_create(
     if business in PARCEL_TYPES and not codes:
         raise ApprovalError("请选择涉及的地块", "choose the parcels concerned", field="dkbms")
     app = Application.objects.create(
-        code=next_number(Application, "code", f"YW{cbfbm[:6]}{timezone.localdate().year}", 6),
+        code=next_number(Application, "code", f"YW{county_of(cbfbm)}{timezone.localdate().year}", 6),
         business=business,
         cbfbm=cbfbm,
-        fbfbm=cbfbm[:14],
+        fbfbm=issuer_of(cbfbm),
         dkbms=codes,
         summary=summary.strip()[:500],
         change_data=clean_change(business, cbfbm, change_data or {}),

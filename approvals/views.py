@@ -14,8 +14,9 @@ from accounts.models import Office, Role, User
 from accounts.scoping import can, scope_prefixes
 from accounts.selectors import household_codes
 from contracts.models import ContractParcel
-from spatial.errors import DomainError
-from spatial.imagery import imagery_layers
+from core.codes import county_of
+from core.errors import DomainError
+from core.imagery import imagery_layers
 
 from . import selectors
 from .materials import material_names, material_upload
@@ -216,7 +217,7 @@ def application_page(request: HttpRequest, code: str) -> HttpResponse:
         app = _app(request, code)
     actions = user_actions(user, app)
     surveyors = (
-        [o.user for o in Office.objects.filter(role=Role.SURVEYOR, active=True, region__code=app.fbfbm[:6])]
+        [o.user for o in Office.objects.filter(role=Role.SURVEYOR, active=True, region__code=county_of(app.fbfbm))]
         if "county_order_survey" in actions
         else []
     )
@@ -270,7 +271,7 @@ def material_file(request: HttpRequest, code: str, material_id: int) -> FileResp
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """/applications/dashboard/: the county's counts per township (waiting, overdue, filed this month)."""
-    counties = sorted({p[:6] for p in scope_prefixes(_user(request), "applications.county_review")})
+    counties = sorted({county_of(p) for p in scope_prefixes(_user(request), "applications.county_review")})
     if not counties:
         raise Http404("县级审批人员才能查看 / for the county's reviewers")
     rows = selectors.township_counts(counties[0])

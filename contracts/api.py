@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from accounts.identity import otp_issue
 from accounts.models import Role, User
 from accounts.scoping import can
-from spatial.errors import NotFoundError, PermissionDeniedError
+from core.errors import NotFoundError, PermissionDeniedError
 from spatial.models import VersionStatus
 
 from .filing import contract_file

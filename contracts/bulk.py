@@ -1,4 +1,4 @@
-"""Column lists for loading the registry's people and contract tables with COPY (spatial.bulk.copy_rows),
+"""Column lists for loading the registry's people and contract tables with COPY (core.bulk.copy_rows),
 shared by the demo generator and the package importer so that both write rows in one order."""
 
 CONTRACTOR_COLUMNS = [

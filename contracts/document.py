@@ -13,6 +13,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from weasyprint import HTML
 
+from core.codes import county_of
 from spatial.models import BoundaryPoint
 from spatial.sketch import parcels_sketch
 
@@ -53,7 +54,7 @@ def _sketch(contract: Contract, entries: list[ContractParcel]) -> str:
         .filter(parcel__valid_to__isnull=True)
         .values_list("parcel_id", "contract__contractor__name")
     )
-    sketch = parcels_sketch(ids, county=contract.cbhtbm[:6], neighbour_labels=holders, points=points)
+    sketch = parcels_sketch(ids, county=county_of(contract.cbhtbm), neighbour_labels=holders, points=points)
     return sketch.svg if sketch else ""
 
 

@@ -29,8 +29,9 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.scoping import can, ensure_can
 from audit import services as audit
-from spatial.bulk import next_number
-from spatial.errors import DomainError, NotFoundError, PermissionDeniedError
+from core.codes import county_of
+from core.errors import DomainError, NotFoundError, PermissionDeniedError
+from core.numbering import next_number
 from spatial.measure import mu_from_m2
 from spatial.models import Parcel, Region, VersionStatus
 from spatial.services import parcel_versions_activate, version_put_in_force
@@ -323,13 +324,13 @@ def _withdraw(cert: Certificate, status: str, reason: str, now: datetime) -> Non
 def _issue(contract: Contract, replaces: Certificate | None, now: datetime) -> Certificate:
     """A new certificate of the contract, issued by the county's government, with the next serial
     CBJYQZLSH: one running number for every certificate of the county and year, on filing or re-issue."""
-    county = Region.objects.filter(code=contract.cbhtbm[:6]).values_list("name", flat=True).first()
+    county = Region.objects.filter(code=county_of(contract.cbhtbm)).values_list("name", flat=True).first()
     return Certificate.objects.create(
         cbjyqzbm=contract.cbhtbm,
         contract=contract,
-        issuing_authority=f"{county or contract.cbhtbm[:6]}人民政府",
+        issuing_authority=f"{county or county_of(contract.cbhtbm)}人民政府",
         issued_on=timezone.localdate(now),
-        serial=next_number(Certificate, "serial", f"{contract.cbhtbm[:6]}{now.year}", 6),
+        serial=next_number(Certificate, "serial", f"{county_of(contract.cbhtbm)}{now.year}", 6),
         replaces=replaces,
     )
 

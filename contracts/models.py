@@ -1,13 +1,13 @@
 """Contractor households 承包方, members, contracts 承包合同 with their parcels (CBDKXX) and certificates 权证.
 
-ID numbers are encrypted at rest (spatial.crypto) with a keyed hash for exact lookups, and masked on display.
+ID numbers are encrypted at rest (core.crypto) with a keyed hash for exact lookups, and masked on display.
 """
 
 from django.conf import settings
 from django.db import models
 
-from spatial.codes import mask_id_number, mask_phone
-from spatial.crypto import EncryptedTextField
+from core.codes import mask_id_number, mask_phone
+from core.crypto import EncryptedTextField
 from spatial.models import Issuer, Parcel, Versioned, versioned_constraints
 
 

@@ -16,9 +16,9 @@ from django.db import transaction
 
 from accounts.scoping import can
 from audit import services as audit
-from spatial.errors import DomainError, PermissionDeniedError
+from core.errors import DomainError, PermissionDeniedError
+from core.progress import check_image, store_upload
 from spatial.models import VersionStatus
-from spatial.progress import check_image, store_upload
 
 from .models import ContractDocument, ContractScan
 

@@ -22,7 +22,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.db import connection, transaction
 
 from audit import services as audit
-from spatial.crypto import key_from_settings
+from core.crypto import key_from_settings
 
 from .models import SigningCertificate
 

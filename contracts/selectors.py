@@ -9,7 +9,7 @@ from django.contrib.gis.db.models.functions import AsGeoJSON
 from accounts.models import IdentityCheck, Role, User
 from accounts.scoping import can
 from accounts.selectors import household_codes
-from spatial.crypto import lookup_hash
+from core.crypto import lookup_hash
 from spatial.models import VersionStatus
 
 from .models import Contract, ContractDocument, Contractor, ContractParcel, FamilyMember

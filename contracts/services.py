@@ -10,11 +10,11 @@ from typing import Any
 from django.db import connection, transaction
 
 from audit import services as audit
-from spatial.codes import contractor_type_of, validate_cbfbm, validate_id_document
-from spatial.crypto import lookup_hash
-from spatial.errors import CodeError, DuplicateCodeError
+from core.codes import contractor_type_of, validate_cbfbm, validate_id_document
+from core.crypto import lookup_hash
+from core.errors import CodeError, DuplicateCodeError
+from core.permissions import ensure
 from spatial.models import Issuer, VersionStatus
-from spatial.permissions import ensure
 from spatial.services import version_put_in_force
 
 from .models import Contractor, FamilyMember

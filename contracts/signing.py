@@ -16,11 +16,11 @@ from accounts.identity import OfficerAttestation, identity_of, identity_record, 
 from accounts.models import IdentityCheck, User
 from accounts.scoping import can
 from audit import services as audit
-from spatial.codes import validate_resident_id
-from spatial.crypto import lookup_hash
-from spatial.errors import DomainError, PermissionDeniedError
+from core.codes import issuer_of, validate_resident_id
+from core.crypto import lookup_hash
+from core.errors import DomainError, PermissionDeniedError
+from core.progress import check_image, store_upload
 from spatial.models import VersionStatus
-from spatial.progress import check_image, store_upload
 
 from . import pki
 from .document import contract_pdf
@@ -86,7 +86,7 @@ def signer_identity_verify(
         household_code=household.cbfbm,
         verifier=OfficerAttestation(actor),
         evidence={"attested": attested, "images": images},
-        region_code=household.cbfbm[:14],
+        region_code=issuer_of(household.cbfbm),
     )
     cert = pki.signer_certificate_issue(role="person", common_name=check.name, owner_code=household.cbfbm)
     audit.record(

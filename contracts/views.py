@@ -19,9 +19,9 @@ from accounts.identity import IdentityError, otp_issue, otp_verify
 from accounts.models import IdentityCheck, Office, OneTimeCode, Role, User
 from accounts.scoping import scope_prefixes, scope_q
 from accounts.selectors import household_codes
-from spatial.codes import validate_resident_id
-from spatial.errors import DomainError
-from spatial.imagery import imagery_layers
+from core.codes import validate_resident_id
+from core.errors import DomainError
+from core.imagery import imagery_layers
 from spatial.models import VersionStatus
 
 from .filing import certificate_recover, contract_draft, contract_draft_withdraw, contract_file

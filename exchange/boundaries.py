@@ -25,7 +25,9 @@ import numpy as np
 import shapely
 from django.db import connection
 
-from spatial.bulk import copy_rows, next_id, reproject, reset_sequence
+from core.bulk import copy_rows, next_id, reset_sequence
+from core.codes import issuer_of
+from spatial.bulk import reproject
 from spatial.measure import STORAGE_SRID
 
 from .columns import feature_count, read_rows
@@ -141,7 +143,7 @@ def read_boundaries(
             jzd, "JZD", "JZDH", "Point", "没有点位或不是点，未导入", "no point geometry: not imported"
         ):
             x, y = float(geom.x), float(geom.y)
-            key = (known[0][:14], *_mm(x, y))
+            key = (issuer_of(known[0]), *_mm(x, y))
             if key in out.points:
                 out.points[key]["dkbm"].update(known)
                 merged += 1
@@ -164,7 +166,7 @@ def read_boundaries(
         for row, jzxh, known, geom in features(
             jzx, "JZX", "JZXH", "LineString", "没有线或不是单一折线，未导入", "not a single line: not imported"
         ):
-            fbfbm = known[0][:14]
+            fbfbm = issuer_of(known[0])
             coords = shapely.get_coordinates(geom)
             mm = [_mm(float(x), float(y)) for x, y in coords]
             line_key: Key = (fbfbm, *min(tuple(mm), tuple(reversed(mm))))

@@ -22,10 +22,10 @@ from pyproj import CRS as ProjCRS
 from shapely.geometry import mapping
 
 from audit import services as audit
-from spatial.crypto import decrypt
-from spatial.errors import CodeError
+from core.crypto import decrypt
+from core.errors import CodeError
+from core.permissions import ensure
 from spatial.models import CountySettings, Region
-from spatial.permissions import ensure
 
 from . import standard as S
 

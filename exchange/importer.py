@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import shapely
 
+from core.permissions import ensure
 from spatial.bulk import reproject
 from spatial.measure import STORAGE_SRID, gk3_srid_for_longitude
 from spatial.models import CountySettings
-from spatial.permissions import ensure
 
 from . import standard as S
 from .boundaries import Boundaries, read_boundaries

@@ -17,10 +17,11 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
 
 from audit import services as audit
+from core.bulk import copy_rows, empty_tables_loaded_in_bulk, next_id, reset_sequence
+from core.codes import REGION_CODE_LENGTHS, county_of, issuer_of, township_of, validate_fbfbm, village_of
+from core.errors import DomainError
 from spatial import services as spatial_services
-from spatial.bulk import copy_rows, empty_tables_loaded_in_bulk, multi_ewkb, next_id, reproject, reset_sequence
-from spatial.codes import REGION_CODE_LENGTHS, validate_fbfbm
-from spatial.errors import DomainError
+from spatial.bulk import multi_ewkb, reproject
 from spatial.measure import STORAGE_SRID, mu_from_m2, round_m2
 from spatial.models import CountySettings, Issuer, Region
 
@@ -88,7 +89,7 @@ def _ensure_regions(actor: Any, data: "PackageData", fbfbms: set[str]) -> tuple[
     named = {code: (level, name, geom) for level, code, name, geom in data.regions}
     needed: set[str] = {data.report.county}
     for f in fbfbms:
-        needed |= {f[:9], f[:12]} | ({f} if not f.endswith("00") else set())
+        needed |= {township_of(f), village_of(f)} | ({f} if not f.endswith("00") else set())
     needed |= set(named)
     existing = {r.code: r for r in Region.objects.filter(code__in=needed)}
     unnamed = []
@@ -105,7 +106,7 @@ def _ensure_regions(actor: Any, data: "PackageData", fbfbms: set[str]) -> tuple[
         name = named[code][1] if code in named and named[code][1] else code
         if name == code:
             unnamed.append(code)
-        parent_code = {9: code[:6], 12: code[:9], 14: code[:12]}.get(len(code))
+        parent_code = {9: county_of(code), 12: township_of(code), 14: village_of(code)}.get(len(code))
         parent = existing.get(parent_code) if parent_code else None
         geom = named[code][2] if code in named else None
         existing[code] = spatial_services.region_create(
@@ -124,7 +125,7 @@ def _ensure_issuers(actor: Any, data: "PackageData", fbfbms: set[str], regions: 
     existing = dict(Issuer.objects.filter(fbfbm__in=fbfbms).values_list("fbfbm", "id"))
     for fbfbm in sorted(fbfbms - set(existing)):
         validate_fbfbm(fbfbm)
-        region = regions[fbfbm[:12] if fbfbm.endswith("00") else fbfbm]
+        region = regions[village_of(fbfbm) if fbfbm.endswith("00") else fbfbm]
         row = rows.get(fbfbm, {})
         issuer = spatial_services.issuer_create(
             actor=actor,
@@ -209,9 +210,9 @@ def _same_attrs(old: dict[str, Any], new: dict[str, Any]) -> bool:
 def load_package(*, actor: Any, data: "PackageData", source: str, progress: "Progress") -> None:
     report = data.report
     county = report.county
-    fbfbms = {r.dkbm[:14] for r in data.records}
+    fbfbms = {issuer_of(r.dkbm) for r in data.records}
     for table, key in (("CBF", "CBFBM"), ("CBHT", "CBHTBM")):  # households and contracts may name more issuers
-        fbfbms |= {str(row.get(key) or "")[:14] for row in data.tables.get(table, [])}
+        fbfbms |= {issuer_of(str(row.get(key) or "")) for row in data.tables.get(table, [])}
     try:
         regions, unnamed = _ensure_regions(actor, data, fbfbms)
         if not CountySettings.objects.filter(region__code=county).exists():
@@ -274,7 +275,7 @@ def load_package(*, actor: Any, data: "PackageData", source: str, progress: "Pro
                         None,
                         "current",
                         dkbm,
-                        issuer_ids[dkbm[:14]],
+                        issuer_ids[issuer_of(dkbm)],
                         *[attrs[c] for c in DK_COLUMNS.values()],
                         ewkb[i],
                         "{}",  # the geometry checks' flags are set below, once they are done

@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from spatial.progress import ProgressJob
+from core.progress import ProgressJob
 
 
 class ImportJob(ProgressJob):

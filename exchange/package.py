@@ -15,8 +15,8 @@ from defusedxml import ElementTree as ET
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from spatial.errors import DomainError
-from spatial.files import MAX_UNCOMPRESSED_BYTES, extract_zip, shapefile_encoding
+from core.errors import DomainError
+from core.files import MAX_UNCOMPRESSED_BYTES, extract_zip, shapefile_encoding
 from spatial.measure import GK3_SRIDS, STORAGE_SRID
 
 # CGCS2000: geographic, and the 3° Gauss-Kruger zones with (4513–4533) or without (4534–4554) zone prefix.

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import shapely
 
-from spatial.codes import validate_dkbm
-from spatial.errors import CodeError
+from core.codes import issuer_of, validate_dkbm
+from core.errors import CodeError
 from spatial.measure import mu_from_m2, round_m2
 
 OVERLAP_MIN_M2 = 0.01  # DOMAIN.md / issue: overlaps of 0.01 m² or more
@@ -92,7 +92,7 @@ def check_geometry(report: Report, records: list[DkRecord], geoms: np.ndarray) -
     parts are shapely's vectorised operations, which release the GIL: the importer runs this in a thread
     beside the load."""
     dkbm = np.array([r.dkbm for r in records], dtype=object)
-    issuer = np.array([r.dkbm[:14] for r in records], dtype=object)
+    issuer = np.array([issuer_of(r.dkbm) for r in records], dtype=object)
     valid = shapely.is_valid(geoms)
     for k in np.nonzero(~valid)[0]:
         reason = shapely.is_valid_reason(geoms[k])
@@ -153,9 +153,9 @@ def check_gaps(report: Report, records: list[DkRecord], geoms: np.ndarray, terri
     """Gaps inside a group's territory: areas enclosed by the group's parcels that no parcel covers (the
     holes of the union of its parcels), 0.01 m² or more. Only for groups whose territory (ZJQY) is in
     the package. A hole may be a pond or a house plot; the report lists it for a person to look at."""
-    issuer = np.array([r.dkbm[:14] for r in records], dtype=object)
+    issuer = np.array([issuer_of(r.dkbm) for r in records], dtype=object)
     valid = shapely.is_valid(geoms)
-    overlapping = {o[0][:14] for o in report.overlaps} | {o[1][:14] for o in report.overlaps}
+    overlapping = {issuer_of(o[0]) for o in report.overlaps} | {issuer_of(o[1]) for o in report.overlaps}
     for fbfbm in sorted(territories & set(issuer.tolist())):
         own = geoms[(issuer == fbfbm) & valid]
         # A coverage (no overlaps) unions fast and exactly; overlapping groups take the general union.

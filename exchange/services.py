@@ -8,11 +8,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from audit import services as audit
+from core.codes import validate_region_code
 from core.effects import after_commit
-from spatial.codes import validate_region_code
-from spatial.errors import CodeError, DomainError
-from spatial.permissions import ensure
-from spatial.progress import store_upload
+from core.errors import CodeError, DomainError
+from core.permissions import ensure
+from core.progress import store_upload
 
 from .importer import package_check, package_import
 from .models import ImportJob

@@ -15,10 +15,10 @@ from typing import Any
 from django.db import connection
 
 from contracts.bulk import CERTIFICATE_COLUMNS, CONTRACT_PARCEL_COLUMNS, CONTRACTOR_COLUMNS, MEMBER_COLUMNS
-from spatial.bulk import copy_rows, next_id, reset_sequence
-from spatial.codes import validate_cbfbm, validate_contract_code, validate_resident_id
-from spatial.crypto import decrypt, encrypt, lookup_hash
-from spatial.errors import CodeError, IdNumberError
+from core.bulk import copy_rows, next_id, reset_sequence
+from core.codes import issuer_of, validate_cbfbm, validate_contract_code, validate_resident_id
+from core.crypto import decrypt, encrypt, lookup_hash
+from core.errors import CodeError, IdNumberError
 from spatial.measure import mu_from_m2, round_m2
 
 from . import mdb
@@ -262,7 +262,7 @@ def load_tables(*, report: Report, tables: Rows, issuer_ids: dict[str, int], now
             "valid_to": None,
             "status": "current",
             "cbfbm": cbfbm,
-            "issuer_id": issuer_ids[cbfbm[:14]],
+            "issuer_id": issuer_ids[issuer_of(cbfbm)],
             "id_number": encrypt(attrs["id_number"]),
             "id_number_hash": lookup_hash(attrs["id_number"]),
         }
@@ -362,7 +362,7 @@ def load_tables(*, report: Report, tables: Rows, issuer_ids: dict[str, int], now
                 None,
                 "current",
                 code,
-                issuer_ids[code[:14]],
+                issuer_ids[issuer_of(code)],
                 contractor_ids[cbfbm],
                 *[attrs[k] for k in CONTRACT_COLS],
             )

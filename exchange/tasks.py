@@ -4,7 +4,7 @@ from pathlib import Path
 
 from celery import shared_task
 
-from spatial.progress import run_recording_failure
+from core.progress import run_recording_failure
 
 from .models import ImportJob
 from .services import import_job_run

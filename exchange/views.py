@@ -6,15 +6,16 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from accounts.scoping import scope_prefixes, scope_q
-from spatial.errors import DomainError
-from spatial.progress import job_status_response
+from core.codes import county_of
+from core.errors import DomainError
+from core.progress import job_status_response
 
 from .models import FilingDelivery, FilingShare, ImportJob
 from .services import import_job_create
 
 
 def _counties(request: HttpRequest) -> list[str]:
-    return sorted({p[:6] for p in scope_prefixes(request.user, "packages.import") if len(p) == 6})
+    return sorted({county_of(p) for p in scope_prefixes(request.user, "packages.import") if len(p) == 6})
 
 
 def _job(request: HttpRequest, job_id: str) -> ImportJob:

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from pyproj import CRS
 
 from accounts.scoping import active_offices, scope_prefixes
+from core.codes import county_of
 from publicity.models import Notification
 from spatial.models import CountySettings
 from spatial.selectors import region_extent
@@ -25,7 +26,7 @@ def _proj4(srid: int) -> str:
 def map_page(request: HttpRequest) -> HttpResponse:
     offices = active_offices(request.user)
     bbox = region_extent(codes=[o.scope_code for o in offices])
-    county = CountySettings.objects.filter(region__code__in={o.scope_code[:6] for o in offices}).first()
+    county = CountySettings.objects.filter(region__code__in={county_of(o.scope_code) for o in offices}).first()
     plane = None
     if county is not None:  # the county's Gauss-Kruger zone, for the cursor position (proj4 in the browser)
         plane = {"epsg": county.measure_srid, "proj4": _proj4(county.measure_srid)}

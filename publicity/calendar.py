@@ -10,7 +10,7 @@ extended by an administrator, never guessed.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from spatial.errors import DomainError
+from core.errors import DomainError
 
 from .models import CalendarDay, CalendarYear
 

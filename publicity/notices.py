@@ -15,12 +15,13 @@ from django.db import transaction
 
 from accounts.scoping import can, scope_prefixes
 from audit import services as audit
-from spatial.bulk import next_number
-from spatial.errors import DomainError, PermissionDeniedError
+from core.codes import county_of, issuer_of
+from core.errors import DomainError, PermissionDeniedError
+from core.numbering import next_number
+from core.permissions import ensure
+from core.progress import check_image, store_upload
+from core.subjects import resolve_subjects
 from spatial.models import CountySettings, Issuer, Parcel, Region
-from spatial.permissions import ensure
-from spatial.progress import check_image, store_upload
-from spatial.subjects import resolve_subjects
 
 from .calendar import add_working_days
 from .models import (
@@ -92,7 +93,7 @@ def notice_create(
     if missing:
         raise NoticeError(f"找不到：{'、'.join(missing[:5])}", f"not found: {', '.join(missing[:5])}")
     notice = Notice.objects.create(
-        code=next_number(Notice, "code", f"GS{owner_code[:6]}{date.today().year}", 6),
+        code=next_number(Notice, "code", f"GS{county_of(owner_code)}{date.today().year}", 6),
         kind=kind,
         title=title.strip()[:200],
         body=body.strip(),
@@ -117,8 +118,8 @@ def notice_create(
 
 def own_issuers(notice: Notice) -> list[str]:
     """The collectives the notice's subjects belong to (their FBFBM: the first 14 digits of every code)."""
-    codes = {p.dkbm[:14] for p in notice.parcels.all()}
-    codes |= {s.code[:14] for s in notice.subjects.all()}
+    codes = {issuer_of(p.dkbm) for p in notice.parcels.all()}
+    codes |= {issuer_of(s.code) for s in notice.subjects.all()}
     return sorted(codes)
 
 
@@ -134,7 +135,7 @@ def notice_post(*, actor: Any, notice: Notice, posted_on: date | None = None) ->
         raise NoticeError("公示日期不能早于今天", "a notice cannot be posted in the past", field="posted_on")
     ends = add_working_days(posted, notice.working_days, notice.owner_code)
     own = own_issuers(notice)
-    srid = CountySettings.objects.get(region__code=notice.owner_code[:6]).measure_srid
+    srid = CountySettings.objects.get(region__code=county_of(notice.owner_code)).measure_srid
     names = dict(Issuer.objects.filter(fbfbm__in=own).values_list("fbfbm", "name"))
     NoticeAudience.objects.bulk_create(
         [NoticeAudience(notice=notice, fbfbm=f, name=names.get(f, f), own=True) for f in own]

@@ -10,6 +10,7 @@ from accounts.messaging import send_all
 from accounts.models import Office, Role, User
 from accounts.scoping import PERMISSIONS
 from audit import services as audit
+from core.codes import village_of
 
 from .models import Notice, Notification
 
@@ -28,7 +29,7 @@ def notify_users(users: Any, *, title: str, body: str = "", url: str = "") -> in
 def officers_of(fbfbms: list[str]) -> list[User]:
     """The village and group officers of these collectives (a group issuer's office at the group, the
     village committee at the village)."""
-    regions = set(fbfbms) | {f[:12] for f in fbfbms}
+    regions = set(fbfbms) | {village_of(f) for f in fbfbms}
     offices = Office.objects.filter(
         active=True, role__in=[Role.VILLAGE, Role.GROUP_ISSUER], region__code__in=regions
     ).select_related("user")

@@ -8,7 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.scoping import scope_prefixes
-from spatial.errors import DomainError
+from core.codes import county_of
+from core.errors import DomainError
 
 from . import services
 from .calendar import add_working_days
@@ -24,9 +25,9 @@ def _date(raw: str | None, field: str = "date") -> date:
 
 @login_required
 def calendar_page(request: HttpRequest) -> HttpResponse:
-    counties = sorted({p[:6] for p in scope_prefixes(request.user, "calendar.edit")})
+    counties = sorted({county_of(p) for p in scope_prefixes(request.user, "calendar.edit")})
     county = counties[0] if counties else ""
-    own = sorted({p[:6] for p in scope_prefixes(request.user)})
+    own = sorted({county_of(p) for p in scope_prefixes(request.user)})
     region = own[0] if own else ""
     prefixes = ["", county[:2], county] if county else []
     error, result = None, None

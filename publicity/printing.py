@@ -10,6 +10,7 @@ import qrcode
 import qrcode.image.svg
 from django.template.loader import render_to_string
 
+from core.codes import county_of
 from spatial.sketch import parcels_sketch
 
 from .models import Notice
@@ -20,7 +21,7 @@ PAGE = {"A4": (210, 297), "A3": (297, 420)}
 
 def notice_map_svg(notice: Notice, aspect: float = 1.4) -> str:
     ids = list(notice.parcels.values_list("pk", flat=True))
-    sketch = parcels_sketch(ids, county=notice.owner_code[:6], aspect=aspect) if ids else None
+    sketch = parcels_sketch(ids, county=county_of(notice.owner_code), aspect=aspect) if ids else None
     return sketch.svg if sketch else ""
 
 

@@ -8,8 +8,9 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from accounts.scoping import scope_prefixes
-from spatial.errors import NotFoundError
-from spatial.subjects import resolve_subjects
+from core.codes import village_of
+from core.errors import NotFoundError
+from core.subjects import resolve_subjects
 
 from .models import Notice
 
@@ -56,7 +57,7 @@ def audience_q(prefixes: list[str]) -> Q:
     for p in prefixes:
         parts.append(Q(audience__fbfbm__startswith=p))
         if len(p) == 14:  # a group: also its village's own issuer (village code + "00")
-            parts.append(Q(audience__fbfbm=p[:12] + "00"))
+            parts.append(Q(audience__fbfbm=village_of(p) + "00"))
     return reduce(or_, parts)
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from django.db import transaction
 
 from audit import services as audit
-from spatial.errors import DomainError
-from spatial.permissions import ensure
+from core.codes import county_of
+from core.errors import DomainError
+from core.permissions import ensure
 
 from .models import CalendarDay, CalendarYear
 
@@ -22,7 +23,7 @@ def _county_of(actor: Any) -> str:
 
     if actor is None:
         return ""
-    counties = sorted({p[:6] for p in scope_prefixes(actor, "calendar.edit")})
+    counties = sorted({county_of(p) for p in scope_prefixes(actor, "calendar.edit")})
     if not counties:
         ensure(actor, "calendar.edit", "000000")  # raises PermissionDeniedError with the usual message
     return counties[0]

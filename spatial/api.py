@@ -8,9 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import cached_scope_prefixes
+from core.errors import CodeError
 
 from . import selectors
-from .errors import CodeError
 from .serializers import ParcelCardSerializer
 
 

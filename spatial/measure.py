@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import connection
 
-from .errors import CodeError
+from core.errors import CodeError
 
 STORAGE_SRID = 4490  # CGCS2000 geographic
 TILE_SRID = 3857

@@ -12,7 +12,7 @@ from django.contrib.postgres.indexes import GistIndex
 from django.db.models.functions import Right
 from django.utils import timezone
 
-from .crypto import EncryptedTextField
+from core.crypto import EncryptedTextField
 
 
 class RegionLevel(models.TextChoices):

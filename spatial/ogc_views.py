@@ -16,9 +16,9 @@ from django.views.decorators.http import require_safe
 
 from accounts.auth import request_user
 from accounts.selectors import cached_scope_prefixes
+from core.errors import DomainError
 
 from . import ogcapi
-from .errors import DomainError
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"

@@ -21,7 +21,8 @@ from typing import Any
 
 from django.db import connection
 
-from .errors import CodeError, NotFoundError
+from core.codes import county_of
+from core.errors import CodeError, NotFoundError
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/"
@@ -281,7 +282,7 @@ def extent(*, prefixes: list[str], collection_id: str) -> list[float] | None:
 
 def zone_srids(prefixes: list[str]) -> list[int]:
     """The Gauss-Kruger planes of the counties the caller's regions lie in (CountySettings.measure_srid)."""
-    counties = sorted({p[:6] for p in prefixes})
+    counties = sorted({county_of(p) for p in prefixes})
     if not counties:
         return []
     with connection.cursor() as cur:

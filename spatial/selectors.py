@@ -12,7 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-from .errors import CodeError, NotFoundError
+from core.codes import county_of
+from core.errors import CodeError, NotFoundError
 
 TILE_EXTENT = 4096
 TILE_BUFFER = 64
@@ -92,7 +93,7 @@ def region_tile(*, prefixes: list[str], z: int, x: int, y: int) -> bytes:
         return b""
     levels = ["county", "township"] + (["village"] if z >= 11 else []) + (["group"] if z >= 13 else [])
     # Outlines carry no personal data: a user sees the boundaries of their whole county.
-    county_prefixes = sorted({p[:6] for p in prefixes})
+    county_prefixes = sorted({county_of(p) for p in prefixes})
     with connection.cursor() as cur:
         cur.execute(
             REGION_TILE_SQL.format(extent=TILE_EXTENT, buffer=TILE_BUFFER),
@@ -160,8 +161,8 @@ class ParcelCard:
 
 
 def _card(row: dict[str, Any]) -> ParcelCard:
-    from .codes import mask_id_number
-    from .crypto import decrypt
+    from core.codes import mask_id_number
+    from core.crypto import decrypt
 
     env = json.loads(row["bbox"])["coordinates"][0]
     xs, ys = [c[0] for c in env], [c[1] for c in env]

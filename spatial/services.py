@@ -7,18 +7,19 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, P
 from django.db import IntegrityError, connection, transaction
 
 from audit import services as audit
-
-from .codes import (
+from core.codes import (
     REGION_CODE_LENGTHS,
+    county_of,
     validate_child_code,
     validate_dkbm,
     validate_fbfbm,
     validate_region_code,
 )
-from .errors import CodeError, DuplicateCodeError, GeometryError
+from core.errors import CodeError, DuplicateCodeError, GeometryError
+from core.permissions import ensure
+
 from .measure import STORAGE_SRID, geometry_area_m2, mu_from_m2
 from .models import CountySettings, Issuer, Parcel, Region, Versioned, VersionStatus
-from .permissions import ensure
 
 _LEVELS = list(REGION_CODE_LENGTHS)
 
@@ -110,9 +111,11 @@ def county_settings_set(*, actor: Any, county: Region, measure_srid: int) -> Cou
 
 
 def measure_srid_for(code: str) -> int:
-    settings_row = CountySettings.objects.filter(region__code=code[:6]).first()
+    settings_row = CountySettings.objects.filter(region__code=county_of(code)).first()
     if settings_row is None:
-        raise CodeError(f"县 {code[:6]} 未设置量算坐标系", f"county {code[:6]} has no measurement CRS set")
+        raise CodeError(
+            f"县 {county_of(code)} 未设置量算坐标系", f"county {county_of(code)} has no measurement CRS set"
+        )
     return settings_row.measure_srid
 
 

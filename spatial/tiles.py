@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from core.errors import DomainError
+
 from . import selectors
-from .errors import DomainError
 
 MVT = "application/vnd.mapbox-vector-tile"
 LOW_ZOOM_TTL = 300.0

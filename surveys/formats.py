@@ -34,8 +34,8 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
-from spatial.errors import DomainError
-from spatial.files import extract_zip, shapefile_encoding
+from core.errors import DomainError
+from core.files import extract_zip, shapefile_encoding
 
 MAX_FEATURES = 20_000  # a survey covers a few parcels to a few villages; a county's layer is not a survey
 MAX_UNZIPPED_BYTES = 500 * 1024**2

@@ -8,7 +8,7 @@ import uuid
 from django.conf import settings
 from django.contrib.gis.db import models
 
-from spatial.progress import ProgressJob
+from core.progress import ProgressJob
 
 
 class SurveyTask(models.Model):

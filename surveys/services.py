@@ -22,16 +22,16 @@ from accounts.models import Office, Role, User
 from accounts.scoping import can
 from accounts.selectors import household_codes
 from audit import services as audit
+from core.codes import county_of, issuer_of, validate_dkbm
 from core.effects import after_commit
+from core.errors import DomainError, PermissionDeniedError
+from core.numbering import next_number
+from core.permissions import ensure
+from core.progress import ProgressJob, check_image, store_upload
 from publicity.models import NoticeKind
 from publicity.notices import notice_create, notice_post
 from publicity.notify import notify_users, officers_of
-from spatial.bulk import next_number
-from spatial.codes import validate_dkbm
-from spatial.errors import DomainError, PermissionDeniedError
 from spatial.models import Issuer, Parcel
-from spatial.permissions import ensure
-from spatial.progress import ProgressJob, check_image, store_upload
 from spatial.services import measure_srid_for
 
 from .boundaries import boundaries_of, length_m
@@ -51,7 +51,7 @@ class SurveyError(DomainError):
 def _region_of(dkbms: list[str]) -> str:
     """The smallest region holding every parcel: the common prefix of their issuer codes, cut to a
     region level (14 group, 12 village, 9 township, 6 county digits)."""
-    issuers = {d[:14] for d in dkbms}
+    issuers = {issuer_of(d) for d in dkbms}
     for length in (14, 12, 9, 6):
         if len({i[:length] for i in issuers}) == 1:
             return next(iter(issuers))[:length]
@@ -73,7 +73,7 @@ def survey_task_create(
     codes = sorted({validate_dkbm(d.strip()) for d in dkbms if d.strip()})
     if not codes:
         raise SurveyError("请列出要测绘的地块编码", "list the parcel codes to survey", field="dkbms")
-    if len({c[:6] for c in codes}) != 1:
+    if len({county_of(c) for c in codes}) != 1:
         raise SurveyError("一个任务的地块须在同一个县", "a task's parcels lie in one county", field="dkbms")
     for code in codes:
         ensure(actor, "surveys.assign", code)
@@ -83,7 +83,7 @@ def survey_task_create(
         raise SurveyError(
             f"地块不存在：{'、'.join(missing[:5])}", f"no such parcels: {', '.join(missing[:5])}", field="dkbms"
         )
-    county = codes[0][:6]
+    county = county_of(codes[0])
     if not can(assignee, "surveys.upload", county):
         raise SurveyError(
             "所选人员不是本县的测绘单位人员", "the assignee is not a surveyor of this county", field="assignee"
@@ -289,7 +289,7 @@ def survey_submit(*, actor: User, upload: SurveyUpload) -> SurveyTask:
             neighbour = b.holders.get(b.parcel_holder.get(other.index, ""), {})
         collective = ""
         if not neighbour.get("cbfbm"):  # a road, a ditch, collective land: the issuer speaks for it
-            collective = (neighbour_dkbm or b.parcel_holder.get(line.parcel) or task.dkbms[0])[:14]
+            collective = issuer_of(neighbour_dkbm or b.parcel_holder.get(line.parcel) or task.dkbms[0])
             neighbour = {"holder": issuers.get(collective, collective)}
         coords = [to_storage.transform(b.points[k].x, b.points[k].y) for k in line.points]
         row = ProposedLine.objects.create(

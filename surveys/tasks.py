@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from spatial.progress import run_recording_failure
+from core.progress import run_recording_failure
 
 from .models import SurveyUpload
 from .services import survey_upload_run

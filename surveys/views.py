@@ -17,10 +17,11 @@ from accounts.identity import otp_issue
 from accounts.models import Office, Role, User
 from accounts.scoping import can, scope_prefixes
 from accounts.selectors import household_codes
-from spatial.errors import DomainError
-from spatial.imagery import imagery_layers
+from core.codes import county_of
+from core.errors import DomainError
+from core.imagery import imagery_layers
+from core.progress import job_status_response
 from spatial.models import Parcel
-from spatial.progress import job_status_response
 from spatial.services import measure_srid_for
 
 from .formats import GEOGRAPHIC, GK3_CM, GK3_ZONE, srid_label
@@ -83,7 +84,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not scope_prefixes(user, "surveys.view"):
         return render(request, "surveys/forbidden.html", status=403)
-    counties = sorted({p[:6] for p in scope_prefixes(user, "surveys.assign")})
+    counties = sorted({county_of(p) for p in scope_prefixes(user, "surveys.assign")})
     error = None
     if request.method == "POST" and counties:
         try:

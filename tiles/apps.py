@@ -6,7 +6,7 @@ class TilesConfig(AppConfig):
     verbose_name = "影像与瓦片 Imagery and tiles"
 
     def ready(self) -> None:
-        from spatial.imagery import register_imagery_provider
+        from core.imagery import register_imagery_provider
 
         from .provider import TilesImagery
 

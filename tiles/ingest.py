@@ -30,10 +30,10 @@ from rio_cogeo.profiles import cog_profiles
 
 from audit import services as audit
 from core.effects import after_commit
-from spatial.errors import DomainError
+from core.errors import DomainError
+from core.permissions import ensure
 from spatial.measure import STORAGE_SRID
 from spatial.models import Region
-from spatial.permissions import ensure
 
 from .mapproxy import build_mbtiles, imagery_changed, imagery_root
 from .models import Imagery

@@ -11,11 +11,11 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from audit import services as audit
+from core.codes import validate_region_code
 from core.effects import after_commit
-from spatial.codes import validate_region_code
-from spatial.errors import DomainError
-from spatial.permissions import ensure
-from spatial.progress import store_upload
+from core.errors import DomainError
+from core.permissions import ensure
+from core.progress import store_upload
 
 from .ingest import MAX_BYTES, ImageryError, imagery_ingest
 from .models import Imagery, ImageryJob

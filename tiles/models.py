@@ -5,8 +5,8 @@ import uuid
 from django.conf import settings
 from django.contrib.gis.db import models
 
+from core.progress import ProgressJob
 from spatial.models import Region
-from spatial.progress import ProgressJob
 
 
 class Imagery(models.Model):

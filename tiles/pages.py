@@ -7,15 +7,16 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from accounts.scoping import scope_prefixes
-from spatial.errors import DomainError
-from spatial.progress import job_status_response
+from core.codes import county_of
+from core.errors import DomainError
+from core.progress import job_status_response
 
 from .jobs import imagery_job_ingest, imagery_job_seed
 from .models import Imagery, ImageryJob
 
 
 def _counties(request: HttpRequest) -> list[str]:
-    return sorted({p[:6] for p in scope_prefixes(request.user, "imagery.ingest") if len(p) == 6})
+    return sorted({county_of(p) for p in scope_prefixes(request.user, "imagery.ingest") if len(p) == 6})
 
 
 def _int(raw: str | None, field: str) -> int:

@@ -16,9 +16,9 @@ import yaml
 from django.db import transaction
 
 from audit import services as audit
-from spatial.errors import DomainError
+from core.errors import DomainError
+from core.permissions import ensure
 from spatial.models import Region
-from spatial.permissions import ensure
 
 from .mapproxy import config_path, write_config
 from .models import Imagery

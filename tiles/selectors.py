@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import Q
 
 from accounts.scoping import scope_prefixes
+from core.codes import county_of
 
 from .mapproxy import imagery_root, native_zoom
 from .models import Imagery
@@ -12,7 +13,7 @@ from .models import Imagery
 
 def imagery_visible(user: Any) -> list[dict[str, Any]]:
     """Layers of the counties the user's offices lie in, and the public ones; newest first."""
-    counties = {p[:6] for p in scope_prefixes(user)}
+    counties = {county_of(p) for p in scope_prefixes(user)}
     rows = Imagery.objects.filter(Q(county__code__in=counties) | Q(public=True)).order_by("-acquired_on", "name")
     out = []
     for image in rows:

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from spatial.progress import run_recording_failure
+from core.progress import run_recording_failure
 
 from .jobs import imagery_job_run
 from .models import ImageryJob

@@ -7,7 +7,7 @@ from accounts.models import Office, Role, User
 from accounts.scoping import ensure_can, scope_prefixes
 from accounts.services import office_assign
 from conftest import lonlat_to_tile
-from spatial.errors import CodeError, PermissionDeniedError
+from core.errors import CodeError, PermissionDeniedError
 from spatial.models import Parcel, Region
 
 

@@ -26,10 +26,10 @@ from conftest import sign_online
 from contracts.filing import FilingError, contract_file
 from contracts.models import Contract, ContractDocument, Contractor
 from contracts.signing import signer_identity_verify
+from core.codes import id_check_char
+from core.errors import PermissionDeniedError
 from exchange.models import FilingShare
 from publicity.notices import notice_complete
-from spatial.codes import id_check_char
-from spatial.errors import PermissionDeniedError
 from spatial.models import Parcel, VersionStatus
 from surveys.models import LineConfirmation, SurveyTask
 from surveys.services import boundary_confirm_collective, boundary_confirm_for, survey_publicise, survey_submit
@@ -292,7 +292,7 @@ def test_a_certificate_reissue_or_a_cancellation_is_registered_by_the_county(dem
     """No new contract: after the review the county registers it. 201 補发: a new certificate with a new
     serial, the lost one cancelled. 107 注销: the contract ends, its certificate is to be recovered."""
     from contracts.models import Certificate
-    from spatial.subjects import resolve_subjects
+    from core.subjects import resolve_subjects
 
     farmer = _u("farmer")
     cbfbm = farmer.offices.get().contractor_code

@@ -14,7 +14,7 @@ from accounts.models import User
 from approvals.models import Application
 from approvals.workflow import REQUIRED_MATERIALS, BusinessType, State
 from contracts.models import Contractor
-from spatial.codes import id_check_char
+from core.codes import id_check_char
 
 
 def _jpeg() -> bytes:

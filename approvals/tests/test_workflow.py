@@ -22,8 +22,8 @@ from approvals.services import (
 from approvals.workflow import REQUIRED_MATERIALS, BusinessType, State
 from audit.models import AuditEvent
 from contracts.models import Contract, Contractor
+from core.errors import PermissionDeniedError
 from publicity.models import Notification
-from spatial.errors import PermissionDeniedError
 from surveys.services import SurveyError
 
 

@@ -21,10 +21,11 @@ from django.db import connection, transaction
 from pyproj import Transformer
 
 from audit import services as audit
-from spatial.bulk import copy_rows, multi_ewkb, next_id, reproject, reset_sequence
-from spatial.codes import id_check_char, validate_region_code
-from spatial.crypto import encrypt, lookup_hash
-from spatial.errors import DuplicateCodeError
+from core.bulk import copy_rows, next_id, reset_sequence
+from core.codes import id_check_char, validate_region_code
+from core.crypto import encrypt, lookup_hash
+from core.errors import DuplicateCodeError
+from spatial.bulk import multi_ewkb, reproject
 from spatial.measure import STORAGE_SRID, gk3_srid_for_longitude, mu_from_m2, round_m2
 from spatial.models import Region
 

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from accounts.models import Office, Role, User
 from accounts.services import office_assign, user_create, user_phone_set
+from core.codes import issuer_of
 from spatial.models import Region
 
 from ..models import Contractor
@@ -26,7 +27,7 @@ def _plan(county: Region) -> list[tuple[str, str, Region, str]]:
     township, other_township = townships[0], townships[1]
     # The demo group is the first group of the first township that has households.
     first = Contractor.objects.filter(cbfbm__startswith=township.code, valid_to__isnull=True).order_by("cbfbm")[0]
-    group = Region.objects.select_related("parent").get(code=first.cbfbm[:14])
+    group = Region.objects.select_related("parent").get(code=issuer_of(first.cbfbm))
     village = group.parent
     assert village is not None  # a group always has its village
     return [

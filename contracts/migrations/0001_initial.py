@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-import spatial.crypto
+import core.crypto
 
 
 class Migration(migrations.Migration):
@@ -139,7 +139,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "collector_id_number",
-                    spatial.crypto.EncryptedTextField(
+                    core.crypto.EncryptedTextField(
                         blank=True, db_comment="CBJYQZ.QZLQRZJHM", verbose_name="领取人证件号码（加密）"
                     ),
                 ),
@@ -201,9 +201,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "id_number",
-                    spatial.crypto.EncryptedTextField(
-                        db_comment="CBF.CBFZJHM, AES-GCM", verbose_name="证件号码（加密）"
-                    ),
+                    core.crypto.EncryptedTextField(db_comment="CBF.CBFZJHM, AES-GCM", verbose_name="证件号码（加密）"),
                 ),
                 (
                     "id_number_hash",
@@ -388,7 +386,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "id_number",
-                    spatial.crypto.EncryptedTextField(
+                    core.crypto.EncryptedTextField(
                         blank=True, db_comment="CBF_JTCY.CYZJHM, AES-GCM", verbose_name="证件号码（加密）"
                     ),
                 ),

@@ -8,8 +8,8 @@ from django.db import connection
 from audit.models import AuditEvent
 from contracts.demo.load import demo_county_generate
 from contracts.models import Contract, Contractor, FamilyMember
-from spatial.codes import validate_resident_id
-from spatial.errors import DuplicateCodeError
+from core.codes import validate_resident_id
+from core.errors import DuplicateCodeError
 from spatial.models import Issuer, Parcel, Region
 
 

@@ -19,9 +19,9 @@ from contracts.models import (
     RegisterEntry,
 )
 from contracts.signing import document_generate
+from core.errors import PermissionDeniedError
 from exchange.models import FilingShare
 from publicity.models import Notification
-from spatial.errors import PermissionDeniedError
 from spatial.models import VersionStatus
 
 

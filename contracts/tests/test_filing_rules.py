@@ -22,9 +22,9 @@ from contracts.filing import (
 )
 from contracts.models import Contract, Contractor
 from contracts.signing import signer_identity_verify
+from core.errors import PermissionDeniedError
 from exchange.models import FilingShare
 from publicity.models import Notification
-from spatial.errors import PermissionDeniedError
 from spatial.models import VersionStatus
 
 

@@ -17,7 +17,7 @@ from contracts.signing import (
     signed_pdf,
     signer_identity_verify,
 )
-from spatial.errors import IdNumberError, PermissionDeniedError
+from core.errors import IdNumberError, PermissionDeniedError
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from contracts.filing import contract_draft
 from contracts.models import Contract, ContractDocument
 from contracts.paper import ScanError, scan_attach
 from contracts.signing import document_generate
-from spatial.errors import PermissionDeniedError
+from core.errors import PermissionDeniedError
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from accounts.models import User
 from audit.models import AuditEvent
 from contracts.models import Contractor, FamilyMember
 from contracts.services import MemberInput, contractor_create
-from spatial.codes import id_check_char
-from spatial.errors import DuplicateCodeError, IdNumberError, PermissionDeniedError
+from core.codes import id_check_char
+from core.errors import DuplicateCodeError, IdNumberError, PermissionDeniedError
 from spatial.models import Issuer
 
 

@@ -15,8 +15,9 @@ APPS += ["frontend_map", "config"]
 # checked, audited, one transaction), and the loaders that write through COPY or for the demo.
 SERVICE_MODULES = {
     "audit/services.py": "the chain itself",
-    "spatial/bulk.py": "COPY loading and running numbers (kernel)",
-    "spatial/progress.py": "a background job's progress (kernel)",
+    "core/bulk.py": "COPY loading (kernel)",
+    "core/numbering.py": "running numbers, read under a lock (kernel)",
+    "core/progress.py": "a background job's progress (kernel)",
     "accounts/identity.py": "identity checks and one-time codes",
     "contracts/filing.py": "drafts, holds, filing, certificates",
     "contracts/signing.py": "documents and signatures",

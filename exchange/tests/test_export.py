@@ -11,10 +11,10 @@ from shapely.geometry import shape
 from accounts.models import User
 from audit.models import AuditEvent
 from contracts.models import Contractor, FamilyMember
+from core.codes import validate_resident_id
+from core.errors import CodeError, PermissionDeniedError
 from exchange import standard as S
 from exchange.export import package_export
-from spatial.codes import validate_resident_id
-from spatial.errors import CodeError, PermissionDeniedError
 from spatial.models import Parcel
 
 YEAR = 2026

@@ -11,9 +11,9 @@ from shapely.geometry import mapping, shape
 
 from accounts.models import User
 from audit.models import AuditEvent
+from core.errors import PermissionDeniedError
 from exchange.importer import package_import
 from exchange.tests.test_import_check import YEAR, _real_fields_dk
-from spatial.errors import PermissionDeniedError
 from spatial.models import CountySettings, Issuer, Parcel, Region
 
 

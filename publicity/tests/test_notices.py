@@ -10,6 +10,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from accounts.models import Role
 from accounts.tests.factories import office_for
 from audit.models import AuditEvent
+from core.errors import PermissionDeniedError
 from publicity.models import Notice, NoticeStatus, Notification, ObjectionStatus
 from publicity.notices import (
     NoticeError,
@@ -21,7 +22,6 @@ from publicity.notices import (
     objection_file,
 )
 from publicity.selectors import neighbouring_issuers
-from spatial.errors import PermissionDeniedError
 from spatial.models import Parcel
 
 from .conftest import GROUPS, VILLAGE, _Today

@@ -6,7 +6,7 @@ import django.contrib.postgres.indexes
 import django.db.models.deletion
 from django.db import migrations, models
 
-import spatial.crypto
+import core.crypto
 
 
 class Migration(migrations.Migration):
@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "person_id_number",
-                    spatial.crypto.EncryptedTextField(
+                    core.crypto.EncryptedTextField(
                         blank=True, db_comment="FBF.FZRZJHM", verbose_name="负责人证件号码（加密）"
                     ),
                 ),

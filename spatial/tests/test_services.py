@@ -7,7 +7,7 @@ from django.contrib.gis.geos import GEOSGeometry, Polygon
 
 from accounts.models import User
 from audit.models import AuditEvent
-from spatial.errors import CodeError, DuplicateCodeError, GeometryError, PermissionDeniedError
+from core.errors import CodeError, DuplicateCodeError, GeometryError, PermissionDeniedError
 from spatial.models import Issuer, Parcel, VersionStatus
 from spatial.services import parcel_create, parcel_revise
 

@@ -13,8 +13,8 @@ from PIL import Image
 from accounts.identity import IdentityError, otp_issue
 from accounts.models import User
 from audit.models import AuditEvent
+from core.errors import PermissionDeniedError
 from publicity.models import Notification
-from spatial.errors import PermissionDeniedError
 from surveys.models import LineConfirmation, ProposedLine, SurveyTask
 from surveys.services import (
     SurveyError,

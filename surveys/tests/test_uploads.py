@@ -20,7 +20,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from config.celery import app
 from conftest import wait_until_finished
-from spatial.errors import DomainError, PermissionDeniedError
+from core.errors import DomainError, PermissionDeniedError
 from surveys.models import ProposedParcel, SurveyTask, SurveyUpload
 from surveys.selectors import tasks_visible
 from surveys.services import SurveyError, survey_task_create, survey_upload_create, survey_upload_run

@@ -14,7 +14,7 @@ from rio_cogeo.cogeo import cog_validate
 
 from accounts.models import User
 from audit.models import AuditEvent
-from spatial.errors import PermissionDeniedError
+from core.errors import PermissionDeniedError
 from tiles.ingest import ImageryError, imagery_ingest
 from tiles.models import Imagery
 

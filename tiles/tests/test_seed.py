@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import User
 from audit.models import AuditEvent
-from spatial.errors import PermissionDeniedError
+from core.errors import PermissionDeniedError
 from tiles.seed import SeedError, imagery_seed
 
 

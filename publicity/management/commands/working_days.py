@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from spatial.errors import DomainError
+from core.errors import DomainError
 
 from ...calendar import add_working_days
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from spatial.errors import DomainError
+from core.errors import DomainError
 from spatial.models import Region
 
 from ...ingest import imagery_ingest

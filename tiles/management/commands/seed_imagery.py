@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from spatial.errors import DomainError
+from core.errors import DomainError
 
 from ...seed import imagery_seed
 

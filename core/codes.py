@@ -22,6 +22,28 @@ def _digits(value: str, length: int, zh_name: str, en_name: str, field: str) -> 
     return value
 
 
+# The regions a code lies in: every code starts with its county (6), township (9), village (12) and issuer
+# (14: the villager group, or the village with 00) — a parcel 19, a household 18, a contract 19 digits.
+def county_of(code: str) -> str:
+    """县 of any code: its first 6 digits (GB/T 2260)."""
+    return code[:6]
+
+
+def township_of(code: str) -> str:
+    """乡镇: the first 9 digits."""
+    return code[:9]
+
+
+def village_of(code: str) -> str:
+    """行政村: the first 12 digits."""
+    return code[:12]
+
+
+def issuer_of(code: str) -> str:
+    """发包方编码 FBFBM of a parcel, household or contract code: the first 14 digits."""
+    return code[:14]
+
+
 def validate_region_code(code: str, level: str) -> str:
     """County 6, township 9, village 12, villager group 14 digits (GB/T 2260 + 3 + 3 + 2)."""
     if level not in REGION_CODE_LENGTHS:
@@ -49,7 +71,7 @@ def _issuer_sequence_code(code: str, fbfbm: str | None, length: int, zh: str, en
     _digits(code, length, zh, en, field)
     if int(code[14:]) == 0:
         raise CodeError(f"{zh}顺序号不能全为 0", f"the sequence part of the {en} cannot be all zeros", field=field)
-    if fbfbm is not None and code[:14] != fbfbm:
+    if fbfbm is not None and issuer_of(code) != fbfbm:
         raise CodeError(
             f"{zh}前 14 位应为发包方编码 {fbfbm}",
             f"{en.split()[-1]}[:14] must be the issuer code {fbfbm}",

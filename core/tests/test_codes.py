@@ -2,7 +2,7 @@
 
 import pytest
 
-from spatial.codes import (
+from core.codes import (
     id_check_char,
     mask_id_number,
     validate_cbfbm,
@@ -13,8 +13,7 @@ from spatial.codes import (
     validate_resident_id,
     validate_social_credit_code,
 )
-from spatial.errors import CodeError, IdNumberError
-from spatial.measure import gk3_srid_for_longitude, mu_from_m2
+from core.errors import CodeError, IdNumberError
 
 # GB 11643's own worked example: 11010519491231002X.
 VALID_ID = "11010519491231002X"
@@ -51,7 +50,7 @@ def test_every_check_character_round_trips():
 
 def test_social_credit_code_check_character():
     # A code built with the GB 32100 weights: the last character is the MOD 31 check.
-    from spatial.codes import uscc_check_char
+    from core.codes import uscc_check_char
 
     first17 = "91450300MA5KXXXX1"
     code = first17 + uscc_check_char(first17)
@@ -101,15 +100,10 @@ def test_masking_keeps_only_the_ends():
     assert VALID_ID[3:14] not in mask_id_number(VALID_ID)
 
 
-def test_mu_is_scmj_times_0_0015_rounded_to_cents():
-    from decimal import Decimal
+def test_every_code_names_its_county_township_village_and_issuer():
+    from core.codes import county_of, issuer_of, township_of, village_of
 
-    assert mu_from_m2(Decimal("666.67")) == Decimal("1.00")
-    assert mu_from_m2(Decimal("1000.00")) == Decimal("1.50")
-    assert mu_from_m2(Decimal("3.33")) == Decimal("0.00")
-    assert mu_from_m2(Decimal("3.34")) == Decimal("0.01")
-
-
-def test_county_plane_for_yongfu_is_cm_111():
-    assert gk3_srid_for_longitude(109.98) == 4546  # CGCS2000 3° GK CM 111°E
-    assert gk3_srid_for_longitude(108.4) == 4545  # CM 108°E
+    dkbm, cbfbm, cbhtbm = "4503261002000100017", "450326100200010001", "450326100200010001J"
+    assert {county_of(c) for c in (dkbm, cbfbm, cbhtbm)} == {"450326"}
+    assert township_of(dkbm) == "450326100" and village_of(dkbm) == "450326100200"
+    assert issuer_of(dkbm) == issuer_of(cbfbm) == issuer_of(cbhtbm) == "45032610020001"

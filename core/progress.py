@@ -1,6 +1,6 @@
 """Background jobs with progress (a package import, an imagery ingest, a seeding): the fields their pages
-poll, the status view, storing the upload, and the Celery side's failure record. In spatial, the lowest
-domain app, because every app that runs jobs may import it (ARCHITECTURE.md's dependency table)."""
+poll, the status view, storing the upload, and the Celery side's failure record. In the kernel, because
+every app that runs jobs may import it (ARCHITECTURE.md's dependency table)."""
 
 import uuid
 from collections.abc import Callable
