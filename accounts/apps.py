@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "用户与岗位 Users and offices"
 
     def ready(self) -> None:
-        from core.permissions import register_checker
+        from core.ports import register_checker
 
         from .scoping import ensure_can
 

@@ -27,7 +27,7 @@ from contracts.services import MemberInput, contractor_stage, contractor_stage_n
 from core.codes import county_of, issuer_of, mask_id_number, validate_id_document
 from core.crypto import decrypt, encrypt
 from core.errors import DomainError
-from core.subjects import resolve_subjects
+from core.ports import resolve_subjects
 from spatial.models import Issuer, Parcel, VersionStatus
 from spatial.services import next_parcel_code, parcel_stage
 

@@ -37,7 +37,7 @@ from contracts.services import contractor_cancel
 from core.codes import county_of, issuer_of, township_of, validate_cbfbm
 from core.errors import DomainError, PermissionDeniedError
 from core.numbering import next_number
-from core.subjects import resolve_subjects
+from core.ports import resolve_subjects
 from publicity.models import NoticeKind
 from publicity.notices import notice_create, notice_post
 from publicity.notify import notify_users, officers_of

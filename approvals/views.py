@@ -16,7 +16,7 @@ from accounts.selectors import household_codes
 from contracts.models import ContractParcel
 from core.codes import county_of
 from core.errors import DomainError
-from core.imagery import imagery_layers
+from core.ports import imagery_layers
 
 from . import selectors
 from .materials import material_names, material_upload

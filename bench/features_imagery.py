@@ -29,7 +29,7 @@ from pathlib import Path
 
 from run import DB, OUT, ROOT, bench_env, pct, psql_args, sh, start_gunicorn, start_tipg, time_http, uvicorn, wait_http
 
-SAMPLE = ROOT / "tiles" / "tests" / "fixtures" / "cogeo.tif"
+SAMPLE = ROOT / "imagery" / "tests" / "fixtures" / "cogeo.tif"
 IMAGERY = OUT / "imagery"
 LAYER = "bench-aerial"
 PROPS = "dkbm,dkmc,syqxz,dklb,tdlylx,dldj,tdyt,sfjbnt,scmj,scmjm,dkdz,dkxz,dknz,dkbz,version,valid_from"
@@ -91,7 +91,7 @@ def image_tiles(cog: Path) -> list[tuple[int, int, int]]:
     import morecantile
     import rasterio
 
-    from tiles.mapproxy import native_zoom
+    from imagery.mapproxy import native_zoom
 
     tms = morecantile.tms.get("WebMercatorQuad")
     with rasterio.open(cog) as src:
@@ -115,7 +115,7 @@ def geodetic_tiles(cog: Path) -> list[tuple[int, int, int]]:
     import rasterio
     from rasterio.warp import transform_bounds
 
-    from tiles.mapproxy import native_zoom
+    from imagery.mapproxy import native_zoom
 
     with rasterio.open(cog) as src:
         west, south, east, north = transform_bounds(src.crs, "EPSG:4490", *src.bounds)

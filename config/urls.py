@@ -12,7 +12,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("spatial.urls")),
     path("", include("exchange.urls")),
-    path("", include("tiles.urls")),
+    path("", include("imagery.urls")),
     path("", include("publicity.urls")),
     path("", include("contracts.urls")),
     path("", include("surveys.urls")),

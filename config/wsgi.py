@@ -1,10 +1,10 @@
 """WSGI entry point (gunicorn config.wsgi:application).
 
 Tile requests from a session (or an API token) whose scope this worker already knows (accounts.selectors,
-30 s) are answered here without Django's middleware stack: the same answer (spatial.tiles.tile_answer), at
+30 s) are answered here without Django's middleware stack: the same answer (spatial.vector_tiles.tile_answer), at
 a fraction of the overhead. Everything else, and every first request of a session, goes to Django.
 Imagery (/imagery/…, MapProxy) takes the same lean path: a known session, or public layers only, goes
-straight to MapProxy after the access check (tiles.access); anything else goes through Django's view.
+straight to MapProxy after the access check (imagery.access); anything else goes through Django's view.
 """
 
 import os
@@ -23,10 +23,10 @@ from django.conf import settings  # noqa: E402 - after Django is set up
 from django.db import close_old_connections  # noqa: E402
 
 from accounts.selectors import tile_scope_known, token_scope_key  # noqa: E402
-from spatial.tiles import tile_answer  # noqa: E402
-from tiles.access import access_allowed, requested_layers  # noqa: E402
-from tiles.views import PREFIX as IMAGERY  # noqa: E402
-from tiles.views import call_mapproxy, mapproxy_environ  # noqa: E402
+from imagery.access import access_allowed, requested_layers  # noqa: E402
+from imagery.views import PREFIX as IMAGERY  # noqa: E402
+from imagery.views import call_mapproxy, mapproxy_environ  # noqa: E402
+from spatial.vector_tiles import tile_answer  # noqa: E402
 
 _TILE = re.compile(r"^/tiles/(parcels|regions)/(\d{1,2})/(\d{1,8})/(\d{1,8})\.mvt$")
 _REASONS = {200: "OK", 304: "Not Modified", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found"}

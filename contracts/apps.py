@@ -6,7 +6,7 @@ class ContractsConfig(AppConfig):
     verbose_name = "承包方与合同 Contractors and contracts"
 
     def ready(self) -> None:
-        from core.subjects import register_subject_resolver
+        from core.ports import register_subject_resolver
 
         from . import subjects
 

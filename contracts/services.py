@@ -13,7 +13,7 @@ from audit import services as audit
 from core.codes import contractor_type_of, validate_cbfbm, validate_id_document
 from core.crypto import lookup_hash
 from core.errors import CodeError, DuplicateCodeError
-from core.permissions import ensure
+from core.ports import ensure
 from spatial.models import Issuer, VersionStatus
 from spatial.services import version_put_in_force
 

@@ -1,4 +1,4 @@
-"""The households and contracts other apps refer to by code (core.subjects), as plain rows: what a
+"""The households and contracts other apps refer to by code (core.ports), as plain rows: what a
 notice shows, ID numbers masked."""
 
 from typing import Any

@@ -21,7 +21,7 @@ from accounts.scoping import scope_prefixes, scope_q
 from accounts.selectors import household_codes
 from core.codes import validate_resident_id
 from core.errors import DomainError
-from core.imagery import imagery_layers
+from core.ports import imagery_layers
 from spatial.models import VersionStatus
 
 from .filing import certificate_recover, contract_draft, contract_draft_withdraw, contract_file

@@ -24,7 +24,7 @@ from shapely.geometry import mapping
 from audit import services as audit
 from core.crypto import decrypt
 from core.errors import CodeError
-from core.permissions import ensure
+from core.ports import ensure
 from spatial.models import CountySettings, Region
 
 from . import standard as S

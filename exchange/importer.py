@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from core.permissions import ensure
+from core.ports import ensure
 from spatial.bulk import reproject
 from spatial.measure import STORAGE_SRID, gk3_srid_for_longitude
 from spatial.models import CountySettings

@@ -11,7 +11,7 @@ from audit import services as audit
 from core.codes import validate_region_code
 from core.effects import after_commit
 from core.errors import CodeError, DomainError
-from core.permissions import ensure
+from core.ports import ensure
 from core.progress import store_upload
 
 from .importer import package_check, package_import

@@ -10,10 +10,10 @@ from pyproj import CRS
 
 from accounts.scoping import active_offices, scope_prefixes
 from core.codes import county_of
+from imagery.selectors import imagery_visible
 from publicity.models import Notification
 from spatial.models import CountySettings
 from spatial.selectors import region_extent
-from tiles.selectors import imagery_visible
 
 
 @functools.lru_cache(maxsize=64)

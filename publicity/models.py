@@ -101,7 +101,7 @@ class Notice(models.Model):
 class NoticeSubject(models.Model):
     """A household or contract the notice is about, by code, with the row shown as it was when the
     notice was made (the notice says what was published). They belong to the contracts app, which this
-    app may not import: core.subjects resolves them."""
+    app may not import: core.ports resolves them."""
 
     class Kind(models.TextChoices):
         HOUSEHOLD = "households", "承包方"

@@ -18,9 +18,8 @@ from audit import services as audit
 from core.codes import county_of, issuer_of
 from core.errors import DomainError, PermissionDeniedError
 from core.numbering import next_number
-from core.permissions import ensure
+from core.ports import ensure, resolve_subjects
 from core.progress import check_image, store_upload
-from core.subjects import resolve_subjects
 from spatial.models import CountySettings, Issuer, Parcel, Region
 
 from .calendar import add_working_days

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from accounts.scoping import scope_prefixes
 from core.codes import village_of
 from core.errors import NotFoundError
-from core.subjects import resolve_subjects
+from core.ports import resolve_subjects
 
 from .models import Notice
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from audit import services as audit
 from core.codes import county_of
 from core.errors import DomainError
-from core.permissions import ensure
+from core.ports import ensure
 
 from .models import CalendarDay, CalendarYear
 

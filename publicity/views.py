@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from accounts.models import User
 from accounts.scoping import active_offices, can, scope_prefixes
 from core.errors import DomainError
-from core.imagery import imagery_layers
+from core.ports import imagery_layers
 
 from . import notices as svc
 from .models import NoticeKind, NoticeStatus, Notification, Objection, ObjectionStatus

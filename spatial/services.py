@@ -16,7 +16,7 @@ from core.codes import (
     validate_region_code,
 )
 from core.errors import CodeError, DuplicateCodeError, GeometryError
-from core.permissions import ensure
+from core.ports import ensure
 
 from .measure import STORAGE_SRID, geometry_area_m2, mu_from_m2
 from .models import CountySettings, Issuer, Parcel, Region, Versioned, VersionStatus

@@ -3,7 +3,7 @@ county imagery, with labels, boundary point numbers, a north arrow and a scale b
 notice (publicity) and the contract's parcel sketch 地块示意图 (contracts).
 
 In a small area a lon/lat box whose pixel aspect follows cos(latitude) shows the ground without visible
-distortion, and the imagery (core.imagery: MapProxy's WMS in EPSG:4490) is asked for exactly that box,
+distortion, and the imagery (core.ports: MapProxy's WMS in EPSG:4490) is asked for exactly that box,
 so that both line up.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection
 from django.utils.html import escape
 
-from core.imagery import county_imagery_png
+from core.ports import county_imagery_png
 
 MAP_PX = 1000  # the map's width in SVG units (the page scales it)
 M_PER_DEG = 111_320.0

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 
 from accounts.selectors import tile_scope_prefixes
 
-from .tiles import tile_answer
+from .vector_tiles import tile_answer
 
 
 def _tile(request: HttpRequest, z: int, x: int, y: int, which: str) -> HttpResponse:

@@ -8,7 +8,7 @@ first number it gets (J1, J2, …).
 Lines: each parcel's ring cut at its points into segments; a segment's neighbour is whatever lies along
 it within 5 cm (a registry parcel outside the task, or another proposed parcel); consecutive segments
 along the same neighbour make one line. The neighbouring right holder (PLDWQLR) is the household holding
-that parcel's current contract (core.subjects "parcel_holders"). A line between two proposed parcels
+that parcel's current contract (core.ports "parcel_holders"). A line between two proposed parcels
 is made once.
 
 A T-junction (a neighbour's vertex on this parcel's edge, not at one of its own vertices) becomes a
@@ -22,7 +22,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from core.subjects import resolve_subjects
+from core.ports import resolve_subjects
 from spatial.measure import STORAGE_SRID
 from spatial.services import measure_srid_for
 

@@ -26,7 +26,7 @@ from core.codes import county_of, issuer_of, validate_dkbm
 from core.effects import after_commit
 from core.errors import DomainError, PermissionDeniedError
 from core.numbering import next_number
-from core.permissions import ensure
+from core.ports import ensure
 from core.progress import ProgressJob, check_image, store_upload
 from publicity.models import NoticeKind
 from publicity.notices import notice_create, notice_post

@@ -19,7 +19,7 @@ from accounts.scoping import can, scope_prefixes
 from accounts.selectors import household_codes
 from core.codes import county_of
 from core.errors import DomainError
-from core.imagery import imagery_layers
+from core.ports import imagery_layers
 from core.progress import job_status_response
 from spatial.models import Parcel
 from spatial.services import measure_srid_for

@@ -127,12 +127,12 @@ def imagery_layer(server, django_db_blocker, tmp_path_factory):
 
     from django.conf import settings
 
-    from tiles.ingest import imagery_ingest
-    from tiles.models import Imagery
+    from imagery.ingest import imagery_ingest
+    from imagery.models import Imagery
 
     before = settings.IMAGERY_ROOT
     settings.IMAGERY_ROOT = tmp_path_factory.mktemp("imagery")  # the live server runs in this process
-    sample = Path(__file__).resolve().parent.parent / "tiles" / "tests" / "fixtures" / "cogeo.tif"
+    sample = Path(__file__).resolve().parent.parent / "imagery" / "tests" / "fixtures" / "cogeo.tif"
     with django_db_blocker.unblock():
         image = imagery_ingest(
             actor=None,

@@ -292,7 +292,7 @@ def test_a_certificate_reissue_or_a_cancellation_is_registered_by_the_county(dem
     """No new contract: after the review the county registers it. 201 補发: a new certificate with a new
     serial, the lost one cancelled. 107 注销: the contract ends, its certificate is to be recovered."""
     from contracts.models import Certificate
-    from core.subjects import resolve_subjects
+    from core.ports import resolve_subjects
 
     farmer = _u("farmer")
     cbfbm = farmer.offices.get().contractor_code

@@ -53,7 +53,7 @@ INSTALLED_APPS = [
     "accounts",
     "contracts",
     "exchange",
-    "tiles",
+    "imagery",
     "publicity",
     "surveys",
     "approvals",

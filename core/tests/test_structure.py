@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["core", "audit", "spatial", "accounts", "contracts", "publicity", "surveys", "approvals", "exchange", "tiles"]
+APPS = ["core", "audit", "spatial", "accounts", "contracts", "publicity", "surveys", "approvals", "exchange", "imagery"]
 APPS += ["frontend_map", "config"]
 
 # Service modules besides each app's services.py: topic modules whose functions are services (keyword-only,
@@ -29,15 +29,15 @@ SERVICE_MODULES = {
     "approvals/materials.py": "materials and decision attachments",
     "exchange/bureau.py": "the natural resources bureau's queue and deliveries",
     "exchange/load.py": "a 确权 package into the registry (called by exchange.services)",
-    "tiles/jobs.py": "imagery jobs",
-    "tiles/ingest.py": "imagery ingest",
+    "imagery/jobs.py": "imagery jobs",
+    "imagery/ingest.py": "imagery ingest",
 }
 # Not services, and allowed to write for a stated reason.
 OTHER_WRITERS = {
     "publicity/defaults.py": "the calendar's data migration (historical models)",
-    "tiles/mapproxy.py": "SQL on an MBTiles (SQLite) file it writes, not the database",
+    "imagery/mapproxy.py": "SQL on an MBTiles (SQLite) file it writes, not the database",
 }
-DEMO = ("contracts/demo/", "frontend_map/demo_publicity.py", "tiles/demo.py")  # the demo loaders
+DEMO = ("contracts/demo/", "frontend_map/demo_publicity.py", "imagery/demo.py")  # the demo loaders
 
 WRITES = {"save", "delete", "create", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
 QUERYSET_CALLS = {"objects", "_default_manager", "filter", "exclude", "all", "select_for_update", "none"}

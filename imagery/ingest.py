@@ -31,7 +31,7 @@ from rio_cogeo.profiles import cog_profiles
 from audit import services as audit
 from core.effects import after_commit
 from core.errors import DomainError
-from core.permissions import ensure
+from core.ports import ensure
 from spatial.measure import STORAGE_SRID
 from spatial.models import Region
 

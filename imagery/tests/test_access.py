@@ -12,10 +12,10 @@ from django.test import RequestFactory
 import config.wsgi as wsgi
 from accounts.models import User
 from accounts.selectors import _tile_scope
+from imagery.access import requested_layers
+from imagery.ingest import imagery_ingest
+from imagery.mapproxy import native_zoom
 from spatial import services as spatial_services
-from tiles.access import requested_layers
-from tiles.ingest import imagery_ingest
-from tiles.mapproxy import native_zoom
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TMS = morecantile.tms.get("WebMercatorQuad")

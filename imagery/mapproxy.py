@@ -9,8 +9,8 @@ reloader), so no restart is needed. Each layer is also on a CGCS2000 (EPSG:4490)
 reprojected by MapProxy from the Web Mercator tiles and cached on disk; WMS 1.3.0 in EPSG:4490 takes
 latitude first.
 
-Mounted at /imagery/ behind the access check (tiles.access, tiles.views, config/wsgi.py). Seeding:
-tiles.seed (run by tiles.jobs as a Celery task from the imagery page).
+Mounted at /imagery/ behind the access check (imagery.access, imagery.views, config/wsgi.py). Seeding:
+imagery.seed (run by imagery.jobs as a Celery task from the imagery page).
 """
 
 import functools

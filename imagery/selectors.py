@@ -1,4 +1,4 @@
-"""Which imagery layers a user may see, for the map page (the tiles themselves are checked in tiles.access)."""
+"""Which imagery layers a user may see, for the map page (the tiles themselves are checked in imagery.access)."""
 
 from typing import Any
 

@@ -7,7 +7,7 @@ import pytest
 from accounts.models import User
 from audit.models import AuditEvent
 from core.errors import PermissionDeniedError
-from tiles.seed import SeedError, imagery_seed
+from imagery.seed import SeedError, imagery_seed
 
 
 def _span(z: int) -> float:

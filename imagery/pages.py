@@ -38,7 +38,7 @@ def _date(raw: str | None) -> date | None:
 def imagery_manage(request: HttpRequest) -> HttpResponse:
     counties = _counties(request)
     if not counties:
-        return render(request, "tiles/forbidden.html", status=403)
+        return render(request, "imagery/forbidden.html", status=403)
     error, form = None, ""
     if request.method == "POST":
         form = request.POST.get("form", "")
@@ -72,7 +72,7 @@ def imagery_manage(request: HttpRequest) -> HttpResponse:
     jobs = ImageryJob.objects.filter(county_code__in=counties)[:20]
     return render(
         request,
-        "tiles/manage.html",
+        "imagery/manage.html",
         {"counties": counties, "layers": layers, "jobs": jobs, "error": error, "form": form},
     )
 
@@ -86,7 +86,7 @@ def _job(request: HttpRequest, job_id: str) -> ImageryJob:
 
 @login_required
 def imagery_job(request: HttpRequest, job_id: str) -> HttpResponse:
-    return render(request, "tiles/job.html", {"job": _job(request, job_id)})
+    return render(request, "imagery/job.html", {"job": _job(request, job_id)})
 
 
 @login_required

@@ -16,8 +16,8 @@ from PIL import Image
 from rasterio.windows import from_bounds
 from werkzeug.test import Client
 
-from tiles.ingest import imagery_ingest
-from tiles.mapproxy import mapproxy_app, native_zoom, write_config
+from imagery.ingest import imagery_ingest
+from imagery.mapproxy import mapproxy_app, native_zoom, write_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TMS = morecantile.tms.get("WebMercatorQuad")
@@ -196,7 +196,7 @@ def test_a_newer_image_redraws_the_mosaic_where_it_lies(served, django_capture_o
 
 
 def test_the_county_mosaic_holds_each_of_its_images(served, django_capture_on_commit_callbacks):
-    from tiles.access import layer_table
+    from imagery.access import layer_table
 
     image, cog, _app = served
     with django_capture_on_commit_callbacks(execute=True):

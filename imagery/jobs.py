@@ -1,5 +1,5 @@
 """Imagery jobs for the county's imagery page: an uploaded GeoTIFF ingested, or a layer's tiles seeded, by a
-Celery task (tiles.tasks) that records its progress on the job. Creating a job checks what can be checked
+Celery task (imagery.tasks) that records its progress on the job. Creating a job checks what can be checked
 at once (permission, file type and size, the seeding request) so that a mistake is shown on the form."""
 
 from datetime import UTC, date, datetime
@@ -14,7 +14,7 @@ from audit import services as audit
 from core.codes import validate_region_code
 from core.effects import after_commit
 from core.errors import DomainError
-from core.permissions import ensure
+from core.ports import ensure
 from core.progress import store_upload
 
 from .ingest import MAX_BYTES, ImageryError, imagery_ingest

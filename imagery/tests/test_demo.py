@@ -4,9 +4,9 @@ import rasterio
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.geos import Polygon
 
+from imagery.demo import NAME, SAMPLE, demo_imagery_load
+from imagery.mapproxy import imagery_root
 from spatial.models import Parcel
-from tiles.demo import NAME, SAMPLE, demo_imagery_load
-from tiles.mapproxy import imagery_root
 
 
 def test_the_demo_scene_covers_the_parcels_and_keeps_its_pixels(demo, settings, tmp_path):

@@ -10,8 +10,8 @@ from accounts.models import User
 from audit.models import AuditEvent
 from config.celery import app
 from conftest import wait_until_finished
-from tiles.jobs import imagery_job_ingest, imagery_job_run
-from tiles.models import Imagery, ImageryJob
+from imagery.jobs import imagery_job_ingest, imagery_job_run
+from imagery.models import Imagery, ImageryJob
 
 from .conftest import FIXTURES
 

@@ -1,4 +1,4 @@
-"""Celery entry point for imagery jobs (tiles.jobs)."""
+"""Celery entry point for imagery jobs (imagery.jobs)."""
 
 from celery import shared_task
 

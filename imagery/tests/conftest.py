@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Polygon
 
+from imagery.ingest import imagery_ingest
 from spatial import services as spatial_services
 from spatial.models import Region
-from tiles.ingest import imagery_ingest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

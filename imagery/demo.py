@@ -1,5 +1,5 @@
 """Demo imagery for `make run`: the sample Landsat scene (rasterio's RGB.byte.tif, CC0; see
-tiles/tests/fixtures/SOURCES.md) moved over the demo county so that the map shows imagery under the
+imagery/tests/fixtures/SOURCES.md) moved over the demo county so that the map shows imagery under the
 parcels. The pixels are kept; the georeferencing is new: the county's CGCS2000 Gauss-Kruger zone, centred
 on its parcels, the pixel size (300 m in the sample) shrunk so that the scene just covers them (about
 20 m for the 20,000-parcel demo county). The title says that it is not the place.
@@ -19,7 +19,7 @@ from spatial.models import CountySettings
 from .ingest import ImageryError, imagery_ingest
 from .models import Imagery
 
-SAMPLE = Path(settings.BASE_DIR) / "tiles" / "tests" / "fixtures" / "RGB.byte.tif"
+SAMPLE = Path(settings.BASE_DIR) / "imagery" / "tests" / "fixtures" / "RGB.byte.tif"
 NAME = "demo-landsat"
 TITLE = "演示影像（Landsat 样例像素移至本县，非本地实景）Demo: a sample Landsat scene moved here, not this place"
 

@@ -15,10 +15,10 @@ from rio_cogeo.cogeo import cog_validate
 from accounts.models import User
 from audit.models import AuditEvent
 from core.errors import PermissionDeniedError
-from tiles.ingest import ImageryError, imagery_ingest
-from tiles.models import Imagery
+from imagery.ingest import ImageryError, imagery_ingest
+from imagery.models import Imagery
 
-IMAGERY = Path(__file__).resolve().parents[2] / "tiles" / "tests" / "fixtures"
+IMAGERY = Path(__file__).resolve().parents[2] / "imagery" / "tests" / "fixtures"
 
 
 @pytest.fixture(autouse=True)

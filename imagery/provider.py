@@ -1,4 +1,4 @@
-"""What tiles offers the apps that may not import it (core.imagery): the layers a user may see, and a
+"""What tiles offers the apps that may not import it (core.ports): the layers a user may see, and a
 county's mosaic for a box through MapProxy's WMS (for printed maps)."""
 
 from typing import Any

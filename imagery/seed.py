@@ -3,7 +3,7 @@ with MapProxy's own seeder, so that the first user of a village's map does not w
 
 The Web Mercator tiles of each image are complete from the ingest (MBTiles); what MapProxy computes on
 demand, and what is worth seeding, is the `cgcs2000` grid of a layer and both grids of a mosaic.
-A service and a command with progress; tiles.jobs runs it as a Celery task behind the imagery page.
+A service and a command with progress; imagery.jobs runs it as a Celery task behind the imagery page.
 """
 
 import tempfile
@@ -17,7 +17,7 @@ from django.db import transaction
 
 from audit import services as audit
 from core.errors import DomainError
-from core.permissions import ensure
+from core.ports import ensure
 from spatial.models import Region
 
 from .mapproxy import config_path, write_config
