@@ -21,8 +21,8 @@ class Demo:
 def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
     from django.conf import settings
 
-    from contracts.demo.load import demo_county_generate
-    from contracts.demo.users import demo_users_create
+    from demo.load import demo_county_generate
+    from demo.users import demo_users_create
     from spatial.models import Region
 
     files = settings.MEDIA_ROOT.parent  # .tianjie/test or test-gw<n> (config/settings/test.py): a clean start

@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from accounts.models import Office
-from contracts.demo.users import DEMO_PASSWORD
+from demo.users import DEMO_PASSWORD
 from spatial.models import Parcel
 
 pytestmark = [
@@ -341,10 +341,10 @@ def test_the_county_files_it_and_the_farmer_logs_in_by_phone_and_finds_it_on_the
 
     from accounts.identity import otp_issue
     from accounts.models import User
-    from contracts.demo.users import DEMO_FARMER_PHONE
     from contracts.models import Contractor, ContractParcel
     from contracts.pdfsign import verify_pdf
     from contracts.signing import document_sign, sign_purpose
+    from demo.users import DEMO_FARMER_PHONE
     from publicity.models import Notification
 
     def issuer_signs() -> None:  # pyHanko runs asyncio: not in Playwright's thread

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "surveys",
     "approvals",
     "frontend_map",
+    "demo",
 ]
 
 MIDDLEWARE = [

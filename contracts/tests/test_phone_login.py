@@ -7,8 +7,8 @@ import pytest
 
 from accounts.models import OneTimeCode, User
 from audit.models import AuditEvent
-from contracts.demo.users import DEMO_FARMER_PHONE
 from contracts.models import Contractor
+from demo.users import DEMO_FARMER_PHONE
 from publicity.models import Notification
 
 

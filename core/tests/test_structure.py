@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ["core", "audit", "spatial", "accounts", "contracts", "publicity", "surveys", "approvals", "exchange", "imagery"]
-APPS += ["frontend_map", "config"]
+APPS += ["frontend_map", "demo", "config"]
 
 # Service modules besides each app's services.py: topic modules whose functions are services (keyword-only,
 # checked, audited, one transaction), and the loaders that write through COPY or for the demo.
@@ -37,7 +37,7 @@ OTHER_WRITERS = {
     "publicity/defaults.py": "the calendar's data migration (historical models)",
     "imagery/mapproxy.py": "SQL on an MBTiles (SQLite) file it writes, not the database",
 }
-DEMO = ("contracts/demo/", "frontend_map/demo_publicity.py", "imagery/demo.py")  # the demo loaders
+DEMO = ("demo/",)  # the demo loaders
 
 WRITES = {"save", "delete", "create", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}
 QUERYSET_CALLS = {"objects", "_default_manager", "filter", "exclude", "all", "select_for_update", "none"}

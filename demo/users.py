@@ -6,10 +6,9 @@ from django.db import transaction
 
 from accounts.models import Office, Role, User
 from accounts.services import office_assign, user_create, user_phone_set
+from contracts.models import Contractor
 from core.codes import issuer_of
 from spatial.models import Region
-
-from ..models import Contractor
 
 DEMO_PASSWORD = "tianjie-demo"  # noqa: S105 - printed by `make run`; demo data only, never real users
 

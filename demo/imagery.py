@@ -14,10 +14,9 @@ from django.conf import settings
 from django.db import connection
 from rasterio.transform import from_origin
 
+from imagery.ingest import ImageryError, imagery_ingest
+from imagery.models import Imagery
 from spatial.models import CountySettings
-
-from .ingest import ImageryError, imagery_ingest
-from .models import Imagery
 
 SAMPLE = Path(settings.BASE_DIR) / "imagery" / "tests" / "fixtures" / "RGB.byte.tif"
 NAME = "demo-landsat"

@@ -3,10 +3,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.errors import DomainError
+from demo.load import demo_county_generate
+from demo.users import demo_users_create
 from spatial.models import Region
-
-from ...demo.load import demo_county_generate
-from ...demo.users import demo_users_create
 
 
 class Command(BaseCommand):

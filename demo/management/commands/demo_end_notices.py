@@ -8,10 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Max
 
+from demo.publicity import DEMO_SOURCE
 from publicity.models import CalendarYear, Notice, NoticeStatus
 from publicity.notices import notices_close_ended
-
-from ...demo_publicity import DEMO_SOURCE
 
 
 class Command(BaseCommand):

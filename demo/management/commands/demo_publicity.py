@@ -3,8 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.errors import DomainError
-
-from ...demo_publicity import demo_publicity_load
+from demo.publicity import demo_publicity_load
 
 
 class Command(BaseCommand):

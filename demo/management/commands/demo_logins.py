@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from ...demo.users import DEMO_FARMER_PHONE, DEMO_PASSWORD, demo_farmer_id_number, demo_logins
+from demo.users import DEMO_FARMER_PHONE, DEMO_PASSWORD, demo_farmer_id_number, demo_logins
 
 
 class Command(BaseCommand):

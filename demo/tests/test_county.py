@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 
 from audit.models import AuditEvent
-from contracts.demo.load import demo_county_generate
 from contracts.models import Contract, Contractor, FamilyMember
 from core.codes import validate_resident_id
 from core.errors import DuplicateCodeError
+from demo.load import demo_county_generate
 from spatial.models import Issuer, Parcel, Region
 
 
@@ -147,7 +147,7 @@ def test_same_seed_same_geometry():
     import numpy as np
     import shapely
 
-    from contracts.demo import geometry as G
+    from demo import geometry as G
 
     def make(seed: int):
         rng = np.random.default_rng(seed)

@@ -2,7 +2,7 @@
 
 Structure: Yongfu's 9 townships, 97 villages, 3–10 villager groups per village (each group an issuer
 发包方), households of 1–8 members with valid fictional ID numbers, 3–8 parcels per household, parcels
-tessellating the farmland (contracts.demo.geometry). Codes follow NY/T 2539; SCMJ is the planar area in
+tessellating the farmland (demo.geometry). Codes follow NY/T 2539; SCMJ is the planar area in
 the county's Gauss-Kruger plane, SCMJM = round(SCMJ × 0.0015, 2).
 
 Not generated here: boundary points and lines (界址点/界址线) — the surveys issue derives them.
@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from pyproj import Transformer
 
 from audit import services as audit
+from contracts.bulk import CERTIFICATE_COLUMNS, CONTRACT_PARCEL_COLUMNS, CONTRACTOR_COLUMNS, MEMBER_COLUMNS
 from core.bulk import copy_rows, next_id, reset_sequence
 from core.codes import id_check_char, validate_region_code
 from core.crypto import encrypt, lookup_hash
@@ -29,7 +30,6 @@ from spatial.bulk import multi_ewkb, reproject
 from spatial.measure import STORAGE_SRID, gk3_srid_for_longitude, mu_from_m2, round_m2
 from spatial.models import Region
 
-from ..bulk import CERTIFICATE_COLUMNS, CONTRACT_PARCEL_COLUMNS, CONTRACTOR_COLUMNS, MEMBER_COLUMNS
 from . import geometry as G
 from .names import BOUNDARY_FEATURES, VILLAGES_PER_TOWNSHIP, YONGFU_TOWNSHIPS, NameMaker
 

@@ -4,7 +4,7 @@ import rasterio
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.geos import Polygon
 
-from imagery.demo import NAME, SAMPLE, demo_imagery_load
+from demo.imagery import NAME, SAMPLE, demo_imagery_load
 from imagery.mapproxy import imagery_root
 from spatial.models import Parcel
 

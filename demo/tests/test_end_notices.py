@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.models import User
 from contracts.models import Contract
-from frontend_map.demo_publicity import DEMO_SOURCE
+from demo.publicity import DEMO_SOURCE
 from publicity.models import CalendarYear, Notice
 from publicity.notices import notice_create, notice_post
 from publicity.tests.conftest import _Today

@@ -3,8 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.errors import DomainError
-
-from ...demo import demo_imagery_load
+from demo.imagery import demo_imagery_load
 
 
 class Command(BaseCommand):
