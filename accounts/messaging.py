@@ -38,6 +38,16 @@ class OutboxSender:
 OUTBOX: list[tuple[str, str, str, str]] = []
 
 
+class InboxSender:
+    """Puts the message in the user's in-app inbox: the one-time-code channel of the demo and the tests,
+    where no SMS gateway exists (TIANJIE_OTP_SENDERS)."""
+
+    def send(self, user: Any, title: str, body: str, url: str) -> None:
+        from .notifications import notification_add  # the inbox's service uses this module's send_all
+
+        notification_add(user=user, title=title, body=body, url=url)
+
+
 def senders(channel: str = "notify") -> list[Sender]:
     """The senders of a channel: "notify" (TIANJIE_NOTIFY_SENDERS) or "otp" (TIANJIE_OTP_SENDERS, the
     one-time codes: SMS in production)."""

@@ -1,5 +1,6 @@
 """Users and offices: an office is a role held at one region; the region code is the user's scope."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -109,3 +110,26 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.purpose}"
+
+
+class Notification(models.Model):
+    """An in-app message (the list a user sees, /notifications/); SMS/WeChat go through accounts.messaging's
+    senders. The table keeps its first name: the model was publicity's until the inbox moved to the app that
+    owns users."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name="接收人"
+    )
+    title = models.CharField(max_length=200, verbose_name="标题")
+    body = models.TextField(blank=True, verbose_name="内容")
+    url = models.CharField(max_length=300, blank=True, verbose_name="链接")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="时间")
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name="已读时间")
+
+    class Meta:
+        db_table = "publicity_notification"
+        verbose_name = verbose_name_plural = "站内通知"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title

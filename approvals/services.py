@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
 from accounts.models import Office, Role, User
+from accounts.notifications import notify_users, officers_of
 from accounts.scoping import can
 from accounts.selectors import household_codes
 from audit import services as audit
@@ -40,7 +41,6 @@ from core.numbering import next_number
 from core.ports import resolve_subjects
 from publicity.models import NoticeKind
 from publicity.notices import notice_create, notice_post
-from publicity.notify import notify_users, officers_of
 from spatial.models import Parcel, VersionStatus
 from spatial.services import parcel_retire
 from surveys.services import survey_task_create

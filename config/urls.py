@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.views import notifications
+
 from .health import healthz
 
 urlpatterns = [
@@ -10,6 +12,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
+    path("notifications/", notifications, name="notifications"),
     path("", include("spatial.urls")),
     path("", include("exchange.urls")),
     path("", include("imagery.urls")),

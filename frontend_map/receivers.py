@@ -6,7 +6,7 @@ from typing import Any
 from django.urls import reverse
 
 from accounts.models import Office, Role
-from publicity.notify import notify_users, officers_of
+from accounts.notifications import notify_users, officers_of
 
 
 def on_contract_filed(sender: Any, *, entries: Any, actor: Any, **kwargs: Any) -> None:

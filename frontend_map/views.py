@@ -8,10 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from pyproj import CRS
 
+from accounts.notifications import unread_count
 from accounts.scoping import active_offices, scope_prefixes
 from core.codes import county_of
 from imagery.selectors import imagery_visible
-from publicity.models import Notification
 from spatial.models import CountySettings
 from spatial.selectors import region_extent
 
@@ -44,7 +44,7 @@ def map_page(request: HttpRequest) -> HttpResponse:
             "can_recall": bool(scope_prefixes(request.user, "certificates.recall")),
             "can_view_sharing": bool(scope_prefixes(request.user, "filings.view")),
             "can_see_surveys": bool(scope_prefixes(request.user, "surveys.view")),
-            "unread": Notification.objects.filter(recipient_id=request.user.pk, read_at__isnull=True).count(),
+            "unread": unread_count(request.user),
             "map_config": {
                 "bbox": bbox,
                 "parcelMinZoom": settings.TIANJIE_PARCEL_MIN_ZOOM,

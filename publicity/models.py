@@ -175,23 +175,3 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notice_id} 异议 {self.pk}"
-
-
-class Notification(models.Model):
-    """An in-app message (the list a user sees); SMS/WeChat go through publicity.notify's senders."""
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name="接收人"
-    )
-    title = models.CharField(max_length=200, verbose_name="标题")
-    body = models.TextField(blank=True, verbose_name="内容")
-    url = models.CharField(max_length=300, blank=True, verbose_name="链接")
-    created_at = models.DateTimeField(auto_now_add=True, verbose_name="时间")
-    read_at = models.DateTimeField(null=True, blank=True, verbose_name="已读时间")
-
-    class Meta:
-        verbose_name = verbose_name_plural = "站内通知"
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return self.title

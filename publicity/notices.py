@@ -13,6 +13,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from accounts.notifications import notify_users, officers_of
 from accounts.scoping import can, scope_prefixes
 from audit import services as audit
 from core.codes import county_of, issuer_of
@@ -33,7 +34,7 @@ from .models import (
     Objection,
     ObjectionStatus,
 )
-from .notify import notify_owner, notify_users, officers_of
+from .notify import notify_owner
 from .selectors import audience_q, neighbouring_issuers
 from .signals import notice_closed
 

@@ -11,5 +11,4 @@ urlpatterns = [
     path("notices/<int:pk>/parcels.geojson", views.notice_geojson, name="notice-geojson"),
     path("notices/<int:pk>/print.pdf", views.notice_print, name="notice-print"),
     path("notices/<int:pk>/objections/<int:objection_id>/photo", views.objection_photo, name="objection-photo"),
-    path("notifications/", views.notifications, name="notifications"),
 ]

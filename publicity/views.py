@@ -3,7 +3,6 @@ the owner's actions, the printable PDF, and the in-app notifications."""
 
 import re
 from datetime import date
-from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -11,14 +10,12 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
-from accounts.models import User
 from accounts.scoping import active_offices, can, scope_prefixes
 from core.errors import DomainError
 from core.ports import imagery_layers
 
 from . import notices as svc
-from .models import NoticeKind, NoticeStatus, Notification, Objection, ObjectionStatus
-from .notify import notifications_mark_read
+from .models import NoticeKind, NoticeStatus, Objection, ObjectionStatus
 from .printing import notice_pdf
 from .selectors import (
     notice_for,
@@ -198,12 +195,3 @@ def objection_photo(request: HttpRequest, pk: int, objection_id: int) -> HttpRes
         raise Http404("没有这张照片 / no such photo")
     kind = "image/png" if objection.photo.endswith(".png") else "image/jpeg"
     return FileResponse(open(objection.photo, "rb"), content_type=kind)
-
-
-@login_required
-def notifications(request: HttpRequest) -> HttpResponse:
-    mine = Notification.objects.filter(recipient_id=request.user.pk)
-    if request.method == "POST":
-        notifications_mark_read(user=cast(User, request.user))
-        return redirect("notifications")
-    return render(request, "publicity/notifications.html", {"items": mine[:100]})

@@ -19,6 +19,7 @@ from pyproj import Transformer
 
 from accounts.identity import otp_verify
 from accounts.models import Office, Role, User
+from accounts.notifications import notify_users, officers_of
 from accounts.scoping import can
 from accounts.selectors import household_codes
 from audit import services as audit
@@ -30,7 +31,6 @@ from core.ports import ensure
 from core.progress import ProgressJob, check_image, store_upload
 from publicity.models import NoticeKind
 from publicity.notices import notice_create, notice_post
-from publicity.notify import notify_users, officers_of
 from spatial.models import Issuer, Parcel
 from spatial.services import measure_srid_for
 

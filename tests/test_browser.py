@@ -241,7 +241,7 @@ def document_to_sign(server, django_db_blocker, tmp_path_factory):
     for signing (committed for the live server; removed afterwards)."""
     from django.conf import settings
 
-    from accounts.models import IdentityCheck, OneTimeCode, User
+    from accounts.models import IdentityCheck, Notification, OneTimeCode, User
     from contracts.filing import contract_draft
     from contracts.models import (
         Certificate,
@@ -254,7 +254,6 @@ def document_to_sign(server, django_db_blocker, tmp_path_factory):
     )
     from contracts.signing import document_generate, signer_identity_verify
     from exchange.models import FilingDelivery, FilingShare
-    from publicity.models import Notification
 
     before = settings.MEDIA_ROOT
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
@@ -340,12 +339,11 @@ def test_the_county_files_it_and_the_farmer_logs_in_by_phone_and_finds_it_on_the
     from concurrent.futures import ThreadPoolExecutor
 
     from accounts.identity import otp_issue
-    from accounts.models import User
+    from accounts.models import Notification, User
     from contracts.models import Contractor, ContractParcel
     from contracts.pdfsign import verify_pdf
     from contracts.signing import document_sign, sign_purpose
     from demo.users import DEMO_FARMER_PHONE
-    from publicity.models import Notification
 
     def issuer_signs() -> None:  # pyHanko runs asyncio: not in Playwright's thread
         village = User.objects.get(username="village")
@@ -404,8 +402,7 @@ def boundary_to_confirm(server, django_db_blocker, tmp_path_factory):
     from django.db import connection
     from django.utils import timezone
 
-    from accounts.models import OneTimeCode, User
-    from publicity.models import Notification
+    from accounts.models import Notification, OneTimeCode, User
     from surveys.models import SurveyTask
     from surveys.services import survey_submit, survey_task_create, survey_upload_create, survey_upload_run
 
@@ -503,9 +500,10 @@ def applications_cleanup(server, django_db_blocker, tmp_path_factory):
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("application-media")
     yield
     with django_db_blocker.unblock():
+        from accounts.models import Notification
         from approvals.models import Application, Material, Step
         from contracts.models import Contract, Contractor, ContractParcel, FamilyMember
-        from publicity.models import Notice, NoticeAudience, NoticeSubject, Notification
+        from publicity.models import Notice, NoticeAudience, NoticeSubject
 
         notices = [
             f"/notices/{pk}/" for pk in Application.objects.exclude(notice=None).values_list("notice_id", flat=True)

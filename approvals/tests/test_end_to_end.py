@@ -226,7 +226,7 @@ def test_the_whole_member_change_through_the_rest_api(demo, posting_day, django_
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
-    from publicity.models import Notification
+    from accounts.models import Notification
 
     def api(username: str) -> APIClient:
         c = APIClient()

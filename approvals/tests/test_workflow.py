@@ -5,7 +5,7 @@ deciding at once, and the transition table itself."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.models import User
+from accounts.models import Notification, User
 from approvals.materials import material_upload
 from approvals.models import Application, Step, transition_table
 from approvals.registry import ChangeError
@@ -23,7 +23,6 @@ from approvals.workflow import REQUIRED_MATERIALS, BusinessType, State
 from audit.models import AuditEvent
 from contracts.models import Contract, Contractor
 from core.errors import PermissionDeniedError
-from publicity.models import Notification
 from surveys.services import SurveyError
 
 

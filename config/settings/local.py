@@ -6,4 +6,4 @@ DEBUG = env_bool("TIANJIE_DEBUG", True)
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 # Demo and tests only: with no SMS gateway here, one-time codes also go to the user's in-app inbox.
-TIANJIE_OTP_SENDERS = ["accounts.messaging.LogSender", "frontend_map.senders.InboxSender"]
+TIANJIE_OTP_SENDERS = ["accounts.messaging.LogSender", "accounts.messaging.InboxSender"]

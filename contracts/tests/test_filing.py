@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Notification, User
 from audit.models import AuditEvent
 from contracts.filing import FilingError, certificate_recover, contract_file
 from contracts.models import (
@@ -21,7 +21,6 @@ from contracts.models import (
 from contracts.signing import document_generate
 from core.errors import PermissionDeniedError
 from exchange.models import FilingShare
-from publicity.models import Notification
 from spatial.models import VersionStatus
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from accounts.messaging import OUTBOX
-from accounts.models import Office, User
+from accounts.models import Notification, Office, User
 from audit.models import AuditEvent
 from conftest import sign_online
 from contracts.filing import (
@@ -24,7 +24,6 @@ from contracts.models import Contract, Contractor
 from contracts.signing import signer_identity_verify
 from core.errors import PermissionDeniedError
 from exchange.models import FilingShare
-from publicity.models import Notification
 from spatial.models import VersionStatus
 
 

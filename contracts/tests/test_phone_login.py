@@ -5,11 +5,10 @@ import re
 
 import pytest
 
-from accounts.models import OneTimeCode, User
+from accounts.models import Notification, OneTimeCode, User
 from audit.models import AuditEvent
 from contracts.models import Contractor
 from demo.users import DEMO_FARMER_PHONE
-from publicity.models import Notification
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ SERVICE_MODULES = {
     "contracts/paper.py": "paper signing and scans",
     "contracts/pki.py": "the pilot CA and signer certificates",
     "publicity/notices.py": "notices and objections",
-    "publicity/notify.py": "the in-app inbox",
+    "accounts/notifications.py": "the in-app inbox",
     "surveys/services.py": "tasks, uploads, 指界",
     "approvals/materials.py": "materials and decision attachments",
     "exchange/bureau.py": "the natural resources bureau's queue and deliveries",

@@ -7,11 +7,11 @@ import pytest
 import shapely
 from django.contrib.gis.geos import GEOSGeometry
 
-from accounts.models import Role
+from accounts.models import Notification, Role
 from accounts.tests.factories import office_for
 from audit.models import AuditEvent
 from core.errors import PermissionDeniedError
-from publicity.models import Notice, NoticeStatus, Notification, ObjectionStatus
+from publicity.models import Notice, NoticeStatus, ObjectionStatus
 from publicity.notices import (
     NoticeError,
     notice_complete,

@@ -11,10 +11,9 @@ from django.db import connection
 from PIL import Image
 
 from accounts.identity import IdentityError, otp_issue
-from accounts.models import User
+from accounts.models import Notification, User
 from audit.models import AuditEvent
 from core.errors import PermissionDeniedError
-from publicity.models import Notification
 from surveys.models import LineConfirmation, ProposedLine, SurveyTask
 from surveys.services import (
     SurveyError,

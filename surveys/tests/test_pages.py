@@ -8,8 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import User
-from publicity.models import Notification
+from accounts.models import Notification, User
 from surveys.models import LineConfirmation, SurveyTask, SurveyUpload
 from surveys.services import survey_upload_create, survey_upload_run
 from surveys.tests.test_uploads import _geojson, _plane
