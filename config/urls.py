@@ -15,6 +15,7 @@ urlpatterns = [
     path("notifications/", notifications, name="notifications"),
     path("", include("spatial.urls")),
     path("", include("exchange.urls")),
+    path("", include("nrb.urls")),
     path("", include("imagery.urls")),
     path("", include("publicity.urls")),
     path("", include("contracts.urls")),

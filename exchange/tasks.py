@@ -17,11 +17,3 @@ def import_package(job_id: str) -> str:
         return run_recording_failure(ImportJob, job_id, lambda: import_job_run(job=job))
     finally:
         Path(job.file_path).unlink(missing_ok=True)
-
-
-@shared_task(name="exchange.export_filings")
-def export_filings() -> int:
-    """Celery beat: queued filings not yet in the natural resources bureau's folder are written there."""
-    from .bureau import filings_export_folder
-
-    return len(filings_export_folder())

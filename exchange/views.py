@@ -5,12 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
-from accounts.scoping import scope_prefixes, scope_q
+from accounts.scoping import scope_prefixes
 from core.codes import county_of
 from core.errors import DomainError
 from core.progress import job_status_response
 
-from .models import FilingDelivery, FilingShare, ImportJob
+from .models import ImportJob
 from .services import import_job_create
 
 
@@ -57,25 +57,3 @@ def import_job(request: HttpRequest, job_id: str) -> HttpResponse:
 @login_required
 def import_job_status(request: HttpRequest, job_id: str) -> JsonResponse:
     return job_status_response(_job(request, job_id))
-
-
-@login_required
-def nrb_queue(request: HttpRequest) -> HttpResponse:
-    """/exchange/nrb/: the filings queued for the natural resources bureau, and each hand-over (the county
-    bureau sees whether the bureau has picked its filings up; the bureau sees what it took)."""
-    if not scope_prefixes(request.user, "filings.view"):
-        return render(request, "exchange/forbidden.html", status=403)
-    shares = (
-        FilingShare.objects.filter(scope_q(request.user, "cbhtbm", "filings.view"))
-        .prefetch_related("deliveries__recipient")
-        .order_by("-pk")[:200]
-    )
-    rows = [
-        {
-            "share": s,
-            "api": [d for d in s.deliveries.all() if d.channel == FilingDelivery.Channel.API],
-            "folder": [d for d in s.deliveries.all() if d.channel == FilingDelivery.Channel.FOLDER],
-        }
-        for s in shares
-    ]
-    return render(request, "exchange/nrb.html", {"rows": rows})

@@ -253,7 +253,7 @@ def document_to_sign(server, django_db_blocker, tmp_path_factory):
         RegisterEntry,
     )
     from contracts.signing import document_generate, signer_identity_verify
-    from exchange.models import FilingDelivery, FilingShare
+    from nrb.models import FilingDelivery, FilingShare
 
     before = settings.MEDIA_ROOT
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")

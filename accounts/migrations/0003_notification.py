@@ -21,7 +21,9 @@ class Migration(migrations.Migration):
                     fields=[
                         (
                             "id",
-                            models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
                         ),
                         ("title", models.CharField(max_length=200, verbose_name="标题")),
                         ("body", models.TextField(blank=True, verbose_name="内容")),

@@ -28,7 +28,7 @@ from contracts.models import Contract, ContractDocument, Contractor
 from contracts.signing import signer_identity_verify
 from core.codes import id_check_char
 from core.errors import PermissionDeniedError
-from exchange.models import FilingShare
+from nrb.models import FilingShare
 from publicity.notices import notice_complete
 from spatial.models import Parcel, VersionStatus
 from surveys.models import LineConfirmation, SurveyTask

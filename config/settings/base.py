@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "accounts",
     "contracts",
     "exchange",
+    "nrb",
     "imagery",
     "publicity",
     "surveys",
@@ -123,7 +124,7 @@ CELERY_BEAT_SCHEDULE = {
     "audit-verify-nightly": {"task": "audit.verify_chain", "schedule": 24 * 3600},
     # Notices whose period ended yesterday are closed (or marked waiting for answers) early in the morning.
     "publicity-close-ended": {"task": "publicity.close_ended_notices", "schedule": crontab(hour=0, minute=30)},
-    # Filed contracts are copied to the natural resources bureau's exchange folder (exchange.bureau).
+    # Filed contracts are copied to the natural resources bureau's exchange folder (nrb.services).
     "exchange-export-filings": {"task": "exchange.export_filings", "schedule": crontab(minute="*/15")},
 }
 

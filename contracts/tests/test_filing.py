@@ -20,7 +20,7 @@ from contracts.models import (
 )
 from contracts.signing import document_generate
 from core.errors import PermissionDeniedError
-from exchange.models import FilingShare
+from nrb.models import FilingShare
 from spatial.models import VersionStatus
 
 

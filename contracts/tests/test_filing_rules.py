@@ -23,7 +23,7 @@ from contracts.filing import (
 from contracts.models import Contract, Contractor
 from contracts.signing import signer_identity_verify
 from core.errors import PermissionDeniedError
-from exchange.models import FilingShare
+from nrb.models import FilingShare
 from spatial.models import VersionStatus
 
 

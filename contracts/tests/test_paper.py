@@ -104,7 +104,7 @@ def test_the_officer_uploads_the_scan_on_the_prepare_page(document, client):
 
 def test_a_contract_signed_on_paper_is_filed_and_shared_with_its_jpeg_scan(document, tmp_path):
     from contracts.filing import FilingError, contract_file
-    from exchange.bureau import filings_export_folder
+    from nrb.services import filings_export_folder
 
     doc, village, pages = document
     files = [SimpleUploadedFile(f"p{i}.jpg", _jpeg(2480, 300)) for i in range(pages)]

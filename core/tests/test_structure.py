@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ["core", "audit", "spatial", "accounts", "contracts", "publicity", "surveys", "approvals", "exchange", "imagery"]
-APPS += ["frontend_map", "demo", "config"]
+APPS += ["nrb", "frontend_map", "demo", "config"]
 
 # Service modules besides each app's services.py: topic modules whose functions are services (keyword-only,
 # checked, audited, one transaction), and the loaders that write through COPY or for the demo.
@@ -27,7 +27,6 @@ SERVICE_MODULES = {
     "accounts/notifications.py": "the in-app inbox",
     "surveys/services.py": "tasks, uploads, 指界",
     "approvals/materials.py": "materials and decision attachments",
-    "exchange/bureau.py": "the natural resources bureau's queue and deliveries",
     "exchange/load.py": "a 确权 package into the registry (called by exchange.services)",
     "imagery/jobs.py": "imagery jobs",
     "imagery/ingest.py": "imagery ingest",

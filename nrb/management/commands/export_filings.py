@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from exchange.bureau import export_folder, filings_export_folder
+from nrb.services import export_folder, filings_export_folder
 
 
 class Command(BaseCommand):

@@ -14,8 +14,8 @@ from audit.models import AuditEvent
 from contracts.filing import contract_file
 from contracts.models import Certificate, ContractParcel
 from contracts.pdfsign import verify_pdf
-from exchange.bureau import filings_export_folder
-from exchange.models import FilingDelivery, FilingShare
+from nrb.models import FilingDelivery, FilingShare
+from nrb.services import filings_export_folder
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ reserved interface and periodic data copies"), which prints the updated certific
 Each filing is queued once (`share_enqueue`, on `contracts.signals.contract_filed`, inside the filing's
 transaction). The bureau takes it in two ways, each hand-over recorded (`FilingDelivery`) and audited:
 
-* the pull API (exchange.api_views): the list of queued filings after a sequence number, and per filing
+* the pull API (nrb.api_views): the list of queued filings after a sequence number, and per filing
   `contract.json` (CBHT, CBF, CBF_JTCY, CBDKXX, CBJYQZDJB, CBJYQZ and the certificate to recall, in
   NY/T 2539 field names), `parcels.geojson` (CGCS2000, EPSG:4490, longitude/latitude, 9 decimals) and
   `contract.pdf` (the signed contract, or the scan of the paper one);
@@ -40,7 +40,7 @@ from spatial.models import Parcel
 
 from .models import FilingDelivery, FilingShare
 
-log = logging.getLogger("tianjie.exchange")
+log = logging.getLogger("tianjie.nrb")
 
 SCHEMA = "tianjie.filing/1"
 PARTS = ("contract.json", "parcels.geojson", "contract.pdf")

@@ -1,4 +1,4 @@
-"""The pull API for the natural resources bureau (exchange.bureau): a login session or an API token
+"""The pull API for the natural resources bureau (nrb.services): a login session or an API token
 (`Authorization: Token …`, or HTTP Basic with the token as the password), and the permission
 `filings.pull` inside the filing's region.
 
@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET
 from accounts.auth import request_user
 from accounts.scoping import scope_prefixes
 
-from .bureau import PARTS, delivery_api_record, part_bytes
 from .selectors import shares_visible
+from .services import PARTS, delivery_api_record, part_bytes
 
 
 def _error(status: int, code: str, zh: str, en: str) -> JsonResponse:

@@ -1,8 +1,8 @@
-"""What the exchange app does when a lower app announces an event: a call to a service, nothing more."""
+"""What the bureau feed does when a lower app announces an event: a call to a service, nothing more."""
 
 from typing import Any
 
-from .bureau import share_enqueue
+from .services import share_enqueue
 
 
 def on_contract_filed(sender: Any, *, entries: Any, actor: Any, **kwargs: Any) -> None:
