@@ -100,26 +100,33 @@ def signed_draft(demo, settings, tmp_path):  # noqa: ANN001, ANN201
     from accounts.models import Office, User
     from contracts.filing import contract_draft
     from contracts.models import Contract, ContractDocument, Contractor
-    from contracts.signing import signer_identity_verify
 
     settings.MEDIA_ROOT = tmp_path / "media"
     farmer, village = User.objects.get(username="farmer"), User.objects.get(username="village")
     household = Contractor.objects.get(cbfbm=Office.objects.get(user=farmer).contractor_code, valid_to__isnull=True)
     contract = Contract.objects.get(contractor=household, valid_to__isnull=True)
-    signer_identity_verify(
-        actor=village,
-        person=farmer,
-        household=household,
-        name=household.name,
-        id_number=household.id_number,
-        attested=True,
-    )
+    verify_in_person(farmer, household, village)
     draft = contract_draft(
         actor=village, contract=contract, term_start=datetime.date(2028, 1, 1), term_end=datetime.date(2057, 12, 31)
     )
     document = sign_online(draft, farmer, village)
     assert document.status == ContractDocument.Status.SIGNED
     return document, contract, farmer, village
+
+
+def verify_in_person(person, household, officer):  # noqa: ANN001, ANN201
+    """The village officer checks the household's representative in person (name and ID number of the
+    household record), which online signing requires first."""
+    from contracts.signing import signer_identity_verify
+
+    return signer_identity_verify(
+        actor=officer,
+        person=person,
+        household=household,
+        name=household.name,
+        id_number=household.id_number,
+        attested=True,
+    )
 
 
 def sign_online(draft, farmer, village):  # noqa: ANN001, ANN201

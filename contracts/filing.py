@@ -393,7 +393,7 @@ def _ensure_fileable(draft: Contract, together: list[str]) -> None:
     if draft.filing_hold:
         raise FilingError(
             f"{draft.filing_hold}；公示期满、无未答复的异议后才能备案",
-            f"{draft.cbhtbm} is held ({draft.filing_hold}): it is filed after its publicity ends",
+            f"{draft.cbhtbm} is held until the contract notice of application {draft.application_code} ends",
             code="on_hold",
         )
     if draft.file_with and draft.file_with not in together:

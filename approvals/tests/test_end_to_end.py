@@ -22,7 +22,7 @@ from approvals.services import (
 from approvals.tests.conftest import AFTER
 from approvals.tests.test_workflow import with_materials
 from approvals.workflow import State
-from conftest import sign_online
+from conftest import sign_online, verify_in_person
 from contracts.filing import FilingError, contract_file
 from contracts.models import Contract, ContractDocument, Contractor
 from contracts.signing import signer_identity_verify
@@ -66,14 +66,7 @@ def _sign(app: Application) -> ContractDocument:
     """The village checks the farmer in person; both sign the draft online."""
     farmer, village = _u("farmer"), _u("village")
     household = Contractor.objects.get(cbfbm=app.cbfbm, valid_to__isnull=True)
-    signer_identity_verify(
-        actor=village,
-        person=farmer,
-        household=household,
-        name=household.name,
-        id_number=household.id_number,
-        attested=True,
-    )
+    verify_in_person(farmer, household, village)
     return sign_online(app.draft, farmer, village)
 
 
@@ -353,9 +346,7 @@ def _neighbour_household() -> tuple[Contractor, User]:
     user = _u("farmer2")
     other = Contractor.objects.get(cbfbm=user.offices.get().contractor_code, valid_to__isnull=True)
     assert other.cbfbm[:14] == _u("farmer").offices.get().contractor_code[:14]
-    signer_identity_verify(
-        actor=_u("village"), person=user, household=other, name=other.name, id_number=other.id_number, attested=True
-    )
+    verify_in_person(user, other, _u("village"))
     return other, user
 
 

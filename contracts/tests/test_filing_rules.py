@@ -11,7 +11,7 @@ from django.db import transaction
 from accounts.messaging import OUTBOX
 from accounts.models import Notification, Office, User
 from audit.models import AuditEvent
-from conftest import sign_online
+from conftest import sign_online, verify_in_person
 from contracts.filing import (
     FilingError,
     contract_draft,
@@ -21,7 +21,6 @@ from contracts.filing import (
     contracts_release,
 )
 from contracts.models import Contract, Contractor
-from contracts.signing import signer_identity_verify
 from core.errors import PermissionDeniedError
 from nrb.models import FilingShare
 from spatial.models import VersionStatus
@@ -46,14 +45,7 @@ def _signed(username: str) -> tuple:
     """The household of a demo farmer login: a new term drafted and signed online by both parties."""
     person, village = _u(username), _u("village")
     household = Contractor.objects.get(cbfbm=Office.objects.get(user=person).contractor_code, valid_to__isnull=True)
-    signer_identity_verify(
-        actor=village,
-        person=person,
-        household=household,
-        name=household.name,
-        id_number=household.id_number,
-        attested=True,
-    )
+    verify_in_person(person, household, village)
     contract = Contract.objects.get(contractor=household, valid_to__isnull=True)
     draft = contract_draft(
         actor=village, contract=contract, term_start=datetime.date(2028, 1, 1), term_end=datetime.date(2057, 12, 31)
