@@ -33,6 +33,15 @@ def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
         demo_users_create(county=Region.objects.get(code=COUNTY))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache (the worker's own Redis database): throttle counts and remembered
+    scopes of one test do not reach the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def demo(db) -> Demo:  # noqa: ANN001
     return Demo(county=COUNTY, township=f"{COUNTY}100", other_township=f"{COUNTY}101")

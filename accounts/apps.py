@@ -10,6 +10,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from core.ports import register_checker
 
+        from . import checks  # noqa: F401 - registers the deploy checks
         from .scoping import ensure_can
 
         register_checker(ensure_can)

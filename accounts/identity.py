@@ -6,7 +6,9 @@
 * `identity_record` stores an IdentityCheck after the caller (contracts: the household member matched
   in the registry) and the verifier agree. ID numbers go in only as a keyed hash and masked.
 * One-time codes: `otp_issue` sends a six-digit code (accounts.messaging) for one purpose, valid ten
-  minutes; `otp_verify` uses it once, refusing after five wrong tries.
+  minutes, at most three per user and purpose in fifteen minutes; `otp_verify` uses it once. Wrong tries
+  count across the codes of a user and purpose: after five in an hour, that purpose is locked for the
+  rest of the hour, whatever code is sent next (a new code does not reset the count).
 """
 
 import hashlib
@@ -29,7 +31,8 @@ from .models import IdentityCheck, OneTimeCode, User
 from .scoping import can
 
 OTP_MINUTES = 10
-OTP_ATTEMPTS = 5
+OTP_ISSUE_LIMIT, OTP_ISSUE_WINDOW = 3, timedelta(minutes=15)  # codes per user and purpose
+OTP_ATTEMPTS, OTP_LOCK_WINDOW = 5, timedelta(hours=1)  # wrong tries per user and purpose, across codes
 
 
 class IdentityError(DomainError):
@@ -111,11 +114,36 @@ def _hash(code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), code.encode(), hashlib.sha256).hexdigest()
 
 
+def _wrong_tries(user: User, purpose: str, now: datetime) -> int:
+    """Wrong tries of this user and purpose in the lock-out window, over every code sent in it."""
+    rows = OneTimeCode.objects.filter(user=user, purpose=purpose, created_at__gte=now - OTP_LOCK_WINDOW)
+    return sum(rows.values_list("attempts", flat=True))
+
+
+def _ensure_not_locked(user: User, purpose: str, now: datetime) -> None:
+    if _wrong_tries(user, purpose, now) >= OTP_ATTEMPTS:
+        raise IdentityError(
+            "验证码错误次数过多，已锁定，请一小时后再试",
+            "too many wrong codes: locked for an hour",
+            code="otp_locked",
+        )
+
+
 @transaction.atomic
 def otp_issue(*, user: User, purpose: str) -> str:
-    """A new code for `purpose` (earlier unused ones for it lapse), sent to the user; returned for tests
-    and the local sender's log only."""
-    OneTimeCode.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(expires_at=datetime.now(UTC))
+    """A new code for `purpose` (earlier unused ones for it lapse), sent to the user once the caller's
+    transaction commits; returned for tests only. Refused while the purpose is locked, and past
+    OTP_ISSUE_LIMIT codes in OTP_ISSUE_WINDOW."""
+    now = datetime.now(UTC)
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one issue at a time per user: the count holds
+    _ensure_not_locked(user, purpose, now)
+    if OneTimeCode.objects.filter(user=user, purpose=purpose, created_at__gte=now - OTP_ISSUE_WINDOW).count() >= (
+        OTP_ISSUE_LIMIT
+    ):
+        raise IdentityError(
+            "验证码发送过于频繁，请 15 分钟后再试", "too many codes sent: try again in 15 minutes", code="otp_too_many"
+        )
+    OneTimeCode.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(expires_at=now)
     code = f"{secrets.randbelow(1_000_000):06d}"
     row = OneTimeCode.objects.create(
         user=user, purpose=purpose, code_hash=_hash(code), expires_at=datetime.now(UTC) + timedelta(minutes=OTP_MINUTES)
@@ -138,8 +166,7 @@ def otp_verify(*, user: User, purpose: str, code: str) -> None:
         )
         if row is None:
             raise IdentityError("验证码已过期或未发送，请重新获取", "the code has expired or was not sent: ask again")
-        if row.attempts >= OTP_ATTEMPTS:
-            raise IdentityError("验证码错误次数过多，请重新获取", "too many wrong tries: ask for a new code")
+        _ensure_not_locked(user, purpose, datetime.now(UTC))
         if not hmac.compare_digest(row.code_hash, _hash((code or "").strip())):
             row.attempts += 1
             row.save(update_fields=["attempts"])

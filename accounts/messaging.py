@@ -1,12 +1,24 @@
 """Messages to a person outside the app (SMS, WeChat): a `Sender` interface and the senders configured in
-settings.TIANJIE_NOTIFY_SENDERS. No gateway is reachable from the build machines, so the only sender that
-ships, LogSender, writes what would be sent to the log; a gateway's sender implements the same method.
+settings.TIANJIE_NOTIFY_SENDERS and TIANJIE_OTP_SENDERS (one-time codes).
+
+* `HttpSmsSender`: an SMS gateway over HTTPS, the production channel of one-time codes.
+* `LogSender`: to whom and what, in the log, with any six-digit code blanked (a code never reaches a log).
+* `DemoPhoneSender`: the demo's stand-in for a phone, a file in the data folder (local settings only).
+* `InboxSender` (the in-app inbox) and `OutboxSender` (in memory): the tests' channels.
+
+Production refuses to start when one-time codes would reach no real channel (accounts.checks, run by
+`manage.py check --deploy`, which the web unit runs before it starts).
 
 `send_all` hands the message to the senders once the caller's transaction commits (core.effects): a change
 that rolls back sends nothing. `OutboxSender` keeps what was sent in memory, as Django's mail outbox does,
 for tests that check who was told what."""
 
+import json
 import logging
+import re
+import urllib.request
+from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -21,11 +33,55 @@ class Sender(Protocol):
     def send(self, user: Any, title: str, body: str, url: str) -> None: ...
 
 
+_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")  # a one-time code: six digits alone (serials and codes are longer)
+
+
+def without_codes(text: str) -> str:
+    return _CODE.sub("******", text)
+
+
 class LogSender:
-    """The local implementation: to whom, and what, in the log."""
+    """To whom, and what, in the log; a six-digit code is blanked."""
 
     def send(self, user: Any, title: str, body: str, url: str) -> None:
-        log.info("notify %s: %s — %s %s", user.get_username(), title, body[:80], url)
+        log.info("notify %s: %s — %s %s", user.get_username(), title, without_codes(body[:80]), url)
+
+
+class DemoPhoneSender:
+    """The demo's phone: each message for a user with a phone number is appended to
+    DATA_DIR/demo-phone.txt, which the demo's phone login points to. Not a channel for production (the deploy
+    check refuses it)."""
+
+    def send(self, user: Any, title: str, body: str, url: str) -> None:
+        phone = getattr(user, "phone", "")
+        if not phone:
+            return
+        path = Path(settings.DATA_DIR) / "demo-phone.txt"
+        with path.open("a", encoding="utf-8") as out:
+            out.write(f"{datetime.now():%Y-%m-%d %H:%M:%S} 发往 to {phone}：{title} {body}\n")
+
+
+class HttpSmsSender:
+    """An SMS gateway over HTTPS: POST {"phone", "text"} as JSON to TIANJIE_SMS_URL with the bearer token
+    TIANJIE_SMS_TOKEN. A gateway that does not answer 2xx in 10 s raises (after commit: logged, the change
+    stands). A vendor whose platform wants another request writes a sender with the same `send`."""
+
+    def send(self, user: Any, title: str, body: str, url: str) -> None:
+        phone = getattr(user, "phone", "")
+        if not phone:
+            log.warning("no phone for user %s: message not sent by SMS", user.pk)
+            return
+        if not settings.TIANJIE_SMS_URL.startswith(("https://", "http://127.0.0.1:")):  # the tests' local gateway
+            raise RuntimeError("TIANJIE_SMS_URL must be an https URL")
+        request = urllib.request.Request(  # noqa: S310 - an https URL (checked above and by the deploy check)
+            settings.TIANJIE_SMS_URL,
+            data=json.dumps({"phone": phone, "text": f"【田界】{title}：{body}"}, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {settings.TIANJIE_SMS_TOKEN}"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            if not 200 <= answer.status < 300:
+                raise RuntimeError(f"SMS gateway answered {answer.status}")
 
 
 class OutboxSender:

@@ -1,7 +1,7 @@
 """The platform's RFC 3161 timestamp service, the public signature check, and the signing pages: the
 issuer officer's contract list and preparation, the parties' signing page, the farmer's own contracts."""
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, cast
 
 from django.contrib.auth import login
@@ -16,12 +16,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.identity import IdentityError, otp_issue, otp_verify
-from accounts.models import IdentityCheck, Office, OneTimeCode, Role, User
+from accounts.models import IdentityCheck, Office, Role, User
 from accounts.scoping import scope_prefixes, scope_q
 from accounts.selectors import household_codes
 from core.codes import validate_resident_id
 from core.errors import DomainError
 from core.ports import imagery_layers
+from core.throttle import allow
 from spatial.models import VersionStatus
 
 from .filing import certificate_recover, contract_draft, contract_draft_withdraw, contract_file
@@ -332,38 +333,42 @@ def recall_page(request: HttpRequest) -> HttpResponse:
 
 
 LOGIN_PURPOSE = "登录 Log in"
-LOGIN_CODES_PER_HOUR = 5
+# The first step is throttled by address and by phone (an hour's window), so that ID numbers cannot be tried
+# against a phone number by the thousand; codes themselves are limited by accounts.identity.
+LOGIN_TRIES_PER_ADDRESS, LOGIN_TRIES_PER_PHONE, LOGIN_WINDOW_S = 20, 5, 3600
 
 
 def phone_login_page(request: HttpRequest) -> HttpResponse:
     """/my/login/: a farmer logs in with the phone number on their account and their ID number, then the
-    one-time code sent to that phone. Which of the two did not match is never said."""
+    one-time code sent to that phone. The first step answers the same whether or not the two match an
+    account (a code is sent only when they do), so it tells nothing about whose ID number goes with a phone."""
     error, step = None, "start"
     if request.method == "POST":
         try:
             if request.POST.get("action") == "code":
-                id_number = validate_resident_id(request.POST.get("id_number", ""))
-                user = farmer_for_phone_login(phone=request.POST.get("phone", ""), id_number=id_number)
-                if user is None:
-                    raise IdentityError(
-                        "手机号与身份证号码不符，或账号尚未开通（请到村委会开通）",
-                        "the phone and ID number do not match an account (the village committee opens accounts)",
-                    )
-                recent = OneTimeCode.objects.filter(
-                    user=user, purpose=LOGIN_PURPOSE, created_at__gte=timezone.now() - timedelta(hours=1)
-                ).count()
-                if recent >= LOGIN_CODES_PER_HOUR:
-                    raise IdentityError(
-                        "验证码发送过于频繁，请一小时后再试", "too many codes sent: try again in an hour"
-                    )
-                otp_issue(user=user, purpose=LOGIN_PURPOSE)
-                request.session["phone_login_user"] = user.pk
+                id_number = validate_resident_id(request.POST.get("id_number", ""))  # a typing mistake is said
+                phone = request.POST.get("phone", "").strip()[:20]
+                address = request.META.get("REMOTE_ADDR", "")
+                if not (
+                    allow("phone-login-address", address, limit=LOGIN_TRIES_PER_ADDRESS, window_seconds=LOGIN_WINDOW_S)
+                    and allow("phone-login-phone", phone, limit=LOGIN_TRIES_PER_PHONE, window_seconds=LOGIN_WINDOW_S)
+                ):
+                    raise IdentityError("尝试过于频繁，请一小时后再试", "too many tries: try again in an hour")
+                user = farmer_for_phone_login(phone=phone, id_number=id_number)
+                if user is not None:
+                    try:
+                        otp_issue(user=user, purpose=LOGIN_PURPOSE)
+                    except IdentityError:
+                        pass  # too many codes or locked: answered like any other first step
+                request.session["phone_login_user"] = user.pk if user is not None else 0
                 step = "code"
             else:
-                user = User.objects.filter(pk=request.session.get("phone_login_user") or 0, is_active=True).first()
-                if user is None:
+                if "phone_login_user" not in request.session:
                     raise IdentityError("请先获取验证码", "ask for a code first")
                 step = "code"
+                user = User.objects.filter(pk=request.session["phone_login_user"] or 0, is_active=True).first()
+                if user is None:  # no account matched: the same answer as a wrong code
+                    raise IdentityError("验证码不正确", "the code is not right", code="otp_wrong")
                 otp_verify(user=user, purpose=LOGIN_PURPOSE, code=request.POST.get("code", ""))
                 request.session.pop("phone_login_user", None)
                 request.tianjie_login_method = "phone_otp"  # type: ignore[attr-defined]  # for the login audit

@@ -18,6 +18,8 @@ def test_production_settings_pass_check_deploy():
         TIANJIE_FIELD_KEY=base64.b64encode(os.urandom(32)).decode(),
         TIANJIE_ALLOWED_HOSTS="tianjie.example.gov.cn",
         TIANJIE_CSRF_TRUSTED_ORIGINS="https://tianjie.example.gov.cn",
+        TIANJIE_SMS_URL="https://sms.example.gov.cn/send",
+        TIANJIE_SMS_TOKEN=secrets.token_urlsafe(20),
     )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own process only
     res = subprocess.run(

@@ -201,3 +201,6 @@ TIANJIE_TILE_MAX_AGE = int(env("TIANJIE_TILE_MAX_AGE", "300"))
 TIANJIE_NOTIFY_SENDERS = ["accounts.messaging.LogSender"]
 # One-time codes (意愿认证): an SMS gateway's sender in production; logged here.
 TIANJIE_OTP_SENDERS = ["accounts.messaging.LogSender"]
+# The SMS gateway of accounts.messaging.HttpSmsSender (production): an https URL and its bearer token.
+TIANJIE_SMS_URL = env("TIANJIE_SMS_URL", "")
+TIANJIE_SMS_TOKEN = env("TIANJIE_SMS_TOKEN", "")

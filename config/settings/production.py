@@ -15,3 +15,6 @@ CSRF_TRUSTED_ORIGINS = [o for o in env("TIANJIE_CSRF_TRUSTED_ORIGINS", "").split
 X_FRAME_OPTIONS = "DENY"
 STATIC_ROOT = Path(env("TIANJIE_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env("TIANJIE_MEDIA_ROOT", str(DATA_DIR / "media")))
+# One-time codes by SMS (accounts.messaging.HttpSmsSender, TIANJIE_SMS_URL / TIANJIE_SMS_TOKEN); the deploy
+# check refuses to start with none but a stand-in (accounts.checks).
+TIANJIE_OTP_SENDERS = [s for s in env("TIANJIE_OTP_SENDERS", "accounts.messaging.HttpSmsSender").split(",") if s]

@@ -1,5 +1,7 @@
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from demo.users import DEMO_FARMER_PHONE, DEMO_PASSWORD, demo_farmer_id_number, demo_logins
@@ -21,6 +23,6 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  农户手机登录 farmer phone login: {opts['url']}my/login/  手机 phone {DEMO_FARMER_PHONE}, "
                 f"身份证 ID {id_number}（示范数据 demo data）"
-                "；验证码 the code: .tianjie/log/web.log"
+                f"；验证码 the code: {Path(settings.DATA_DIR) / 'demo-phone.txt'}（示范手机 the demo's phone）"
             )
         self.stdout.write("\n停止 stop: make stop\n")
