@@ -16,7 +16,7 @@ from wsgiref.types import StartResponse
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")  # make run sets local
 django_app = get_wsgi_application()
 
 from django.conf import settings  # noqa: E402 - after Django is set up

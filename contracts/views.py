@@ -58,9 +58,29 @@ def _user(request: HttpRequest) -> User:
 MAX_REQUEST_BYTES = 16 * 1024  # a timestamp request is a few hundred bytes
 
 
+# /tsa/ and /verify/ need no login; each address gets this many requests an hour (the signing service
+# stamps through contracts.pdfsign directly, not over HTTP, so these limits never slow a signature).
+TSA_PER_HOUR, VERIFY_PER_HOUR = 600, 60
+
+
+def _too_many(request: HttpRequest, scope: str, limit: int) -> HttpResponse | None:
+    if allow(scope, request.META.get("REMOTE_ADDR", ""), limit=limit, window_seconds=3600):
+        return None
+    response = HttpResponse(
+        "请求过于频繁，请一小时后再试 / too many requests: try again in an hour",
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
+    response["Retry-After"] = "3600"
+    return response
+
+
 @csrf_exempt  # a protocol endpoint for signing software, not a form; it changes nothing
 @require_POST
 def timestamp_authority(request: HttpRequest) -> HttpResponse:
+    refused = _too_many(request, "tsa", TSA_PER_HOUR)
+    if refused is not None:
+        return refused
     body = request.body[: MAX_REQUEST_BYTES + 1]
     if len(body) > MAX_REQUEST_BYTES or not body:
         return HttpResponse("请求过大或为空 / request empty or too large", status=400, content_type="text/plain")
@@ -79,6 +99,9 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     whether it is intact and valid."""
     report, error, name = None, None, ""
     if request.method == "POST":
+        refused = _too_many(request, "verify", VERIFY_PER_HOUR)
+        if refused is not None:
+            return refused
         upload = request.FILES.get("file")
         if upload is None:
             error = "请选择 PDF 文件 / choose a PDF file"

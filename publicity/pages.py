@@ -4,7 +4,7 @@ them; everybody logged in can use the period calculator."""
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 
 from accounts.scoping import scope_prefixes
@@ -31,7 +31,14 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     region = own[0] if own else ""
     prefixes = ["", county[:2], county] if county else []
     error, result = None, None
-    year = int(request.GET.get("year") or date.today().year)
+    try:
+        year = int(request.GET.get("year") or date.today().year)
+        date(year, 1, 1)
+    except ValueError:  # ?year=x or a year no calendar has: the request is wrong, not the server
+        return HttpResponseBadRequest(
+            "年份应为整数，如 2026 / the year must be a whole number, e.g. 2026",
+            content_type="text/plain; charset=utf-8",
+        )
     if request.method == "POST":
         form = request.POST.get("form", "")
         try:

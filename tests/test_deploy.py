@@ -38,3 +38,18 @@ def test_production_refuses_to_start_without_secrets():
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
     res = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert res.returncode != 0 and "TIANJIE_SECRET_KEY" in res.stderr
+
+
+def test_the_servers_default_to_production_settings_and_manage_py_to_local():
+    """A gunicorn or a Celery worker started without DJANGO_SETTINGS_MODULE gets production settings (and so
+    refuses to start without its secrets); only manage.py, a developer's tool, defaults to local."""
+    code = (
+        "import os; os.environ.pop('DJANGO_SETTINGS_MODULE', None); import config.celery; "
+        "print(os.environ['DJANGO_SETTINGS_MODULE'])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert res.stdout.strip() == "config.settings.production", res.stderr
+    wsgi = (ROOT / "config" / "wsgi.py").read_text()
+    assert 'setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")' in wsgi
+    assert 'setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")' in (ROOT / "manage.py").read_text()

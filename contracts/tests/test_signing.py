@@ -129,3 +129,18 @@ def test_the_timestamp_authority_answers_rfc3161_requests(db, client):
     assert info["message_imprint"]["hashed_message"].native == digest and info["nonce"].native == 12345
     assert client.post("/tsa/", data=b"garbage", content_type="application/timestamp-query").status_code == 400
     assert tsa_respond(request.dump())  # the same service, in process
+
+
+def test_the_public_endpoints_are_rate_limited_per_address(db, client, monkeypatch):
+    """/tsa/ and /verify/ need no login: an address past its hourly allowance gets 429, another does not."""
+    monkeypatch.setattr("contracts.views.TSA_PER_HOUR", 3)
+    monkeypatch.setattr("contracts.views.VERIFY_PER_HOUR", 2)
+    for _ in range(3):
+        assert client.post("/tsa/", data=b"garbage", content_type="application/timestamp-query").status_code == 400
+    refused = client.post("/tsa/", data=b"garbage", content_type="application/timestamp-query")
+    assert refused.status_code == 429 and refused["Retry-After"] == "3600"
+    for _ in range(2):
+        assert client.post("/verify/", {}).status_code == 200
+    assert client.post("/verify/", {}).status_code == 429
+    other = client.post("/verify/", {}, REMOTE_ADDR="10.1.2.3")
+    assert other.status_code == 200  # another address has its own allowance

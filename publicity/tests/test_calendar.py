@@ -144,3 +144,11 @@ def test_only_the_county_bureau_edits_and_mistakes_are_explained(demo, login):
     )
     assert resp.status_code == 302
     assert not CalendarYear.objects.filter(year=2027).exists()
+
+
+def test_a_year_that_is_not_a_number_is_a_bad_request_not_a_server_error(demo, login):
+    client = login("county")
+    for year in ("x", "99999", "2026.5"):
+        resp = client.get(f"/manage/calendar/?year={year}")
+        assert resp.status_code == 400 and "年份" in resp.content.decode(), year
+    assert client.get("/manage/calendar/?year=2026").status_code == 200
