@@ -6,21 +6,30 @@
     GET /api/nrb/filings/<sequence>/contract.json           NY/T 2539 records of the filing
     GET /api/nrb/filings/<sequence>/parcels.geojson         the parcels, CGCS2000 (EPSG:4490)
     GET /api/nrb/filings/<sequence>/contract.pdf            the signed contract (or the paper scan)
+    POST /api/nrb/filings/<sequence>/<part>/received       {"sha256": "…"}: the bureau has it
 
-Listing records nothing; every file fetched is recorded as a delivery (who, what, its SHA-256).
+Reading records nothing (a prefetch, a crawler or a retry is not a hand-over); the bureau's software
+acknowledges each part it has stored, with the SHA-256 of what it holds, and that is recorded as the
+delivery. The acknowledgement takes an API token only (never the session cookie, so no page can post it
+for a logged-in user).
 """
 
+import hashlib
+import json
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.auth import request_user
 from accounts.scoping import scope_prefixes
+from core.errors import DomainError
 
 from .selectors import shares_visible
-from .services import PARTS, delivery_api_record, part_bytes
+from .services import PARTS, delivery_api_acknowledge, part_bytes
 
 
 def _error(status: int, code: str, zh: str, en: str) -> JsonResponse:
@@ -87,8 +96,30 @@ def filing_part(request: HttpRequest, sequence: int, part: str) -> HttpResponse:
     if share is None or part not in PARTS:
         return _error(404, "not_found", "没有这条备案数据", "no such filing or part")
     body, media_type = part_bytes(share, part)
-    delivery = delivery_api_record(actor=user, share=share, part=part, body=body)
     resp = HttpResponse(body, content_type=media_type)
     resp["Content-Disposition"] = f'attachment; filename="{share.cbhtbm}-{share.pk}-{part}"'
-    resp["X-Content-SHA256"] = delivery.sha256
+    resp["X-Content-SHA256"] = hashlib.sha256(body).hexdigest()
     return resp
+
+
+@csrf_exempt  # token authentication only (below): no cookie, so no cross-site request can carry one
+@require_POST
+def filing_part_received(request: HttpRequest, sequence: int, part: str) -> HttpResponse:
+    if not request.headers.get("Authorization"):
+        return _error(401, "not_authenticated", "请用 API 令牌确认接收", "acknowledge with an API token")
+    request.user = AnonymousUser()  # the session, if any, does not count here
+    user, denied = _caller(request)
+    if denied:
+        return denied
+    share = shares_visible(user).filter(pk=sequence).select_related("entry__contract", "entry__document").first()
+    if share is None or part not in PARTS:
+        return _error(404, "not_found", "没有这条备案数据", "no such filing or part")
+    try:
+        sha256 = str(json.loads(request.body or b"{}").get("sha256", ""))
+    except (ValueError, AttributeError):
+        return _error(400, "invalid_json", '请求体应为 JSON：{"sha256": …}', 'the body must be JSON: {"sha256": …}')
+    try:
+        delivery = delivery_api_acknowledge(actor=user, share=share, part=part, sha256=sha256)
+    except DomainError as exc:
+        return _error(400, exc.code or "delivery_invalid", exc.zh, exc.en)
+    return JsonResponse({"sequence": share.pk, "part": part, "sha256": delivery.sha256, "received": True}, status=201)

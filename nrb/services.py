@@ -36,6 +36,7 @@ from accounts.scoping import ensure_can
 from audit import services as audit
 from contracts.models import Certificate, ContractDocument, ContractScan, RegisterEntry
 from contracts.signing import signed_pdf
+from core.errors import DomainError
 from spatial.models import Parcel
 
 from .models import FilingDelivery, FilingShare
@@ -232,9 +233,22 @@ def _delivered(
 
 
 @transaction.atomic
-def delivery_api_record(*, actor: User, share: FilingShare, part: str, body: bytes) -> FilingDelivery:
-    """The bureau fetched one part of a filing through the API."""
+class DeliveryError(DomainError):
+    default_code = "delivery_invalid"
+
+
+def delivery_api_acknowledge(*, actor: User, share: FilingShare, part: str, sha256: str) -> FilingDelivery:
+    """The bureau says it has received one part of a filing, naming the SHA-256 of what it holds: recorded
+    (and audited) only when that is what the platform serves now. Fetching records nothing: a prefetch, a
+    crawler or a retry is not a hand-over."""
     ensure_can(actor, "filings.pull", share.cbhtbm)
+    body, _media_type = part_bytes(share, part)
+    if (sha256 or "").strip().lower() != hashlib.sha256(body).hexdigest():
+        raise DeliveryError(
+            "SHA-256 与平台提供的文件不符：请重新下载后再确认",
+            "the SHA-256 is not that of the file served: fetch it again, then acknowledge",
+            field="sha256",
+        )
     return _delivered(share=share, channel=FilingDelivery.Channel.API, part=part, body=body, actor=actor)
 
 

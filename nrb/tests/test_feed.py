@@ -1,5 +1,6 @@
-"""Sharing filed contracts with the natural resources bureau: the pull API (its own accounts only, each
-file fetched recorded) and the folder export (whole folders with a manifest, each written once)."""
+"""Sharing filed contracts with the natural resources bureau: the pull API (its own accounts only; reading
+records nothing, each part the bureau acknowledges by POST is recorded) and the folder export (whole folders
+with a manifest, each written once)."""
 
 import base64
 import hashlib
@@ -30,7 +31,7 @@ def _basic(user: User) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{user.username}:{key}".encode()).decode()}
 
 
-def test_the_bureau_pulls_a_filing_and_each_file_is_recorded(client, filed, tmp_path):
+def test_the_bureau_pulls_a_filing_and_each_part_it_acknowledges_is_recorded(client, filed, tmp_path):
     entry, old = filed
     ziyuan = User.objects.get(username="ziyuan")
     auth = _basic(ziyuan)
@@ -65,6 +66,15 @@ def test_the_bureau_pulls_a_filing_and_each_file_is_recorded(client, filed, tmp_
     assert report.ok and [s.field_name for s in report.signatures] == ["contractor", "issuer"]
 
     deliveries = FilingDelivery.objects.filter(share=share, channel="api", recipient=ziyuan)
+    assert not deliveries.exists()  # reading (a prefetch, a retry) is not a hand-over
+    for part, body in (("contract.json", None), ("parcels.geojson", geojson.content), ("contract.pdf", pdf.content)):
+        body = body if body is not None else client.get(item["links"][part], **auth).content
+        url = item["links"][part] + "/received"
+        wrong = client.post(url, data=json.dumps({"sha256": "0" * 64}), content_type="application/json", **auth)
+        assert wrong.status_code == 400 and "SHA-256" in wrong.json()["error"]["message"]
+        ack = {"sha256": hashlib.sha256(body).hexdigest()}
+        resp = client.post(url, data=json.dumps(ack), content_type="application/json", **auth)
+        assert resp.status_code == 201 and resp.json()["received"] is True
     assert sorted(deliveries.values_list("part", flat=True)) == ["contract.json", "contract.pdf", "parcels.geojson"]
     delivered = AuditEvent.objects.filter(
         action="filing.delivered", actor_id=ziyuan.pk, subject_id__in=[str(d.pk) for d in deliveries]
@@ -85,6 +95,31 @@ def test_only_the_bureau_pulls(client, filed):
         assert client.get(url, **_basic(User.objects.get(username=username))).status_code == 403
     assert client.get(f"/api/nrb/filings/{share.pk}/secrets.txt", **_basic(ziyuan)).status_code == 404
     assert client.get("/api/nrb/filings/?limit=1000", **_basic(ziyuan)).status_code == 400
+    assert not FilingDelivery.objects.filter(share=share).exists()
+
+
+def test_only_the_bureau_acknowledges_and_only_with_its_token(client, filed):
+    """A receipt needs the bureau's token: not a session (no page can post one for a logged-in user), not
+    another role's token, not a GET."""
+    entry, _old = filed
+    share = FilingShare.objects.get(entry=entry)
+    ziyuan = User.objects.get(username="ziyuan")
+    url = f"/api/nrb/filings/{share.pk}/contract.pdf/received"
+    body = json.dumps({"sha256": "0" * 64})
+    client.force_login(ziyuan)  # a logged-in session alone
+    assert client.post(url, data=body, content_type="application/json").status_code == 401
+    assert client.get(url, **_basic(ziyuan)).status_code == 405
+    for username in ("county", "township"):
+        resp = client.post(
+            url, data=body, content_type="application/json", **_basic(User.objects.get(username=username))
+        )
+        assert resp.status_code == 403
+    resp = client.post(
+        url.replace("contract.pdf", "secrets.txt"), data=body, content_type="application/json", **_basic(ziyuan)
+    )
+    assert resp.status_code == 404
+    bad = client.post(url, data="not json", content_type="application/json", **_basic(ziyuan))
+    assert bad.status_code == 400
     assert not FilingDelivery.objects.filter(share=share).exists()
 
 
@@ -113,7 +148,13 @@ def test_the_county_sees_whether_the_bureau_has_picked_a_filing_up(client, filed
     page = county.get("/exchange/nrb/").content.decode()
     assert entry.cbjyqzbm in page and "未领取" in page
     client.logout()
-    client.get(f"/api/nrb/filings/{share.pk}/contract.json", **_basic(User.objects.get(username="ziyuan")))
+    auth = _basic(User.objects.get(username="ziyuan"))
+    body = client.get(f"/api/nrb/filings/{share.pk}/contract.json", **auth).content
+    fetched = login("county").get("/exchange/nrb/").content.decode()
+    assert "contract.json · ziyuan" not in fetched  # fetched, not yet acknowledged: nothing handed over
+    client.logout()
+    ack = json.dumps({"sha256": hashlib.sha256(body).hexdigest()})
+    client.post(f"/api/nrb/filings/{share.pk}/contract.json/received", ack, content_type="application/json", **auth)
     page = login("county").get("/exchange/nrb/").content.decode()
     assert "contract.json · ziyuan" in page
     assert login("township").get("/exchange/nrb/").status_code == 403
