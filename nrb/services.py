@@ -47,6 +47,7 @@ SCHEMA = "tianjie.filing/1"
 PARTS = ("contract.json", "parcels.geojson", "contract.pdf")
 
 
+@transaction.atomic
 def share_enqueue(*, entry: RegisterEntry, actor: Any) -> FilingShare:
     """Queue a filing (called by the filing, inside its transaction)."""
     share = FilingShare.objects.create(entry=entry, cbhtbm=entry.contract.cbhtbm)
@@ -232,11 +233,11 @@ def _delivered(
     return delivery
 
 
-@transaction.atomic
 class DeliveryError(DomainError):
     default_code = "delivery_invalid"
 
 
+@transaction.atomic
 def delivery_api_acknowledge(*, actor: User, share: FilingShare, part: str, sha256: str) -> FilingDelivery:
     """The bureau says it has received one part of a filing, naming the SHA-256 of what it holds: recorded
     (and audited) only when that is what the platform serves now. Fetching records nothing: a prefetch, a

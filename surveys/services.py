@@ -527,6 +527,7 @@ def survey_publicise(*, actor: User, task: SurveyTask, owner_code: str = "") -> 
     return task
 
 
+@transaction.atomic
 def survey_accept_on_notice(*, notice: Any, actor: Any) -> SurveyTask | None:
     """When its notice ends (no objection left open), the survey result is accepted and waits for the
     approval of the application; registry parcels change only then, never here."""

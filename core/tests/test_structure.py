@@ -113,3 +113,39 @@ def test_every_service_module_named_exists():
 
 def test_the_migrations_match_the_models(db):
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def _atomic(fn: ast.FunctionDef) -> bool:
+    """Decorated with transaction.atomic, or opening `with transaction.atomic()` itself."""
+    for d in fn.decorator_list:
+        if "atomic" in ast.unparse(d):
+            return True
+    return any(
+        isinstance(node, ast.With) and any("atomic" in ast.unparse(item.context_expr) for item in node.items)
+        for node in ast.walk(fn)
+    )
+
+
+def _audited_outside_a_transaction() -> list[str]:
+    """Public functions that write an audit event without a transaction of their own. Under a test's own
+    transaction they pass; on a real server audit.record refuses to run outside one (a 500)."""
+    found = []
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if "/tests/" in rel or "/migrations/" in rel or rel.startswith(DEMO):
+                continue
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+                    continue
+                audits = any(
+                    isinstance(c, ast.Call) and ast.unparse(c.func) in ("audit.record", "record")
+                    for c in ast.walk(node)
+                )
+                if audits and not _atomic(node):
+                    found.append(f"{rel}:{node.lineno} {node.name}")
+    return found
+
+
+def test_every_audited_service_runs_in_its_own_transaction():
+    assert _audited_outside_a_transaction() == []
