@@ -14,12 +14,14 @@ from .messaging import send_all
 from .models import Notification, Office, Role, User
 
 
+def _message(user: User, title: str, body: str, url: str) -> Notification:
+    return Notification(recipient=user, title=title[:200], body=body, url=url[:300])
+
+
 def notify_users(users: Any, *, title: str, body: str = "", url: str = "") -> int:
     """One in-app message per user (each user once), and each configured sender."""
     unique = {u.pk: u for u in users if u is not None}
-    Notification.objects.bulk_create(
-        [Notification(recipient=u, title=title[:200], body=body, url=url[:300]) for u in unique.values()]
-    )
+    Notification.objects.bulk_create([_message(u, title, body, url) for u in unique.values()])
     for user in unique.values():
         send_all(user, title=title, body=body, url=url)
     return len(unique)
@@ -46,7 +48,9 @@ def notifications_mark_read(*, user: User) -> int:
 
 def notification_add(*, user: User, title: str, body: str = "", url: str = "") -> Notification:
     """One in-app message, and nothing else (the inbox as a sender of one-time codes, messaging.InboxSender)."""
-    return Notification.objects.create(recipient=user, title=title[:200], body=body, url=url[:300])
+    message = _message(user, title, body, url)
+    message.save()
+    return message
 
 
 def unread_count(user: Any) -> int:

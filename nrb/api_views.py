@@ -60,6 +60,13 @@ def _int(value: str | None, default: int, low: int, high: int) -> int | None:
     return n if low <= n <= high else None
 
 
+def _visible_share(user: Any, sequence: int, part: str) -> Any:
+    """The queued filing `sequence` if the user may pull it and `part` is one of its parts, else None."""
+    if part not in PARTS:
+        return None
+    return shares_visible(user).filter(pk=sequence).select_related("entry__contract", "entry__document").first()
+
+
 @require_GET
 def filings_list(request: HttpRequest) -> HttpResponse:
     user, denied = _caller(request)
@@ -92,8 +99,8 @@ def filing_part(request: HttpRequest, sequence: int, part: str) -> HttpResponse:
     user, denied = _caller(request)
     if denied:
         return denied
-    share = shares_visible(user).filter(pk=sequence).select_related("entry__contract", "entry__document").first()
-    if share is None or part not in PARTS:
+    share = _visible_share(user, sequence, part)
+    if share is None:
         return _error(404, "not_found", "没有这条备案数据", "no such filing or part")
     body, media_type = part_bytes(share, part)
     resp = HttpResponse(body, content_type=media_type)
@@ -111,8 +118,8 @@ def filing_part_received(request: HttpRequest, sequence: int, part: str) -> Http
     user, denied = _caller(request)
     if denied:
         return denied
-    share = shares_visible(user).filter(pk=sequence).select_related("entry__contract", "entry__document").first()
-    if share is None or part not in PARTS:
+    share = _visible_share(user, sequence, part)
+    if share is None:
         return _error(404, "not_found", "没有这条备案数据", "no such filing or part")
     try:
         sha256 = str(json.loads(request.body or b"{}").get("sha256", ""))

@@ -33,8 +33,11 @@ IMAGERY_ROOT = _FILES / "imagery"
 # The browser tests' live-server threads must not keep connections open, or the test database cannot be dropped.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
-# Demo and tests only: with no SMS gateway here, one-time codes also go to the user's in-app inbox.
-TIANJIE_OTP_SENDERS = ["accounts.messaging.LogSender", "accounts.messaging.InboxSender"]
-# Tests also keep what the senders sent in memory (accounts.messaging.OUTBOX), to check who was told what.
+# With no SMS gateway here, one-time codes go to the user's in-app inbox; and tests keep what the senders sent
+# in memory (accounts.messaging.OUTBOX), to check who was told what.
 TIANJIE_NOTIFY_SENDERS = ["accounts.messaging.LogSender", "accounts.messaging.OutboxSender"]
-TIANJIE_OTP_SENDERS = [*TIANJIE_OTP_SENDERS, "accounts.messaging.OutboxSender"]
+TIANJIE_OTP_SENDERS = [
+    "accounts.messaging.LogSender",
+    "accounts.messaging.InboxSender",
+    "accounts.messaging.OutboxSender",
+]

@@ -3,6 +3,7 @@ a service module; the migrations match the models. (The dependency table is impo
 `make test`: pyproject.toml, tool.importlinter.)"""
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.management import call_command
@@ -72,18 +73,23 @@ def _is_write(call: ast.Call) -> bool:
     return method in WRITES
 
 
-def _writes_outside_services() -> list[str]:
-    found = []
+def _modules() -> Iterator[tuple[str, ast.Module]]:
+    """(path, syntax tree) of every module of the apps but their tests, migrations and demo loaders."""
     for app in APPS:
         for path in sorted((ROOT / app).rglob("*.py")):
             rel = path.relative_to(ROOT).as_posix()
-            if "/tests/" in rel or "/migrations/" in rel or rel.endswith("/services.py") or "/services/" in rel:
-                continue
-            if rel in SERVICE_MODULES or rel in OTHER_WRITERS or rel.startswith(DEMO):
-                continue
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Call) and _is_write(node):
-                    found.append(f"{rel}:{node.lineno} {ast.unparse(node)[:80]}")
+            if "/tests/" not in rel and "/migrations/" not in rel and not rel.startswith(DEMO):
+                yield rel, ast.parse(path.read_text(encoding="utf-8"))
+
+
+def _writes_outside_services() -> list[str]:
+    found = []
+    for rel, tree in _modules():
+        if rel.endswith("/services.py") or "/services/" in rel or rel in SERVICE_MODULES or rel in OTHER_WRITERS:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _is_write(node):
+                found.append(f"{rel}:{node.lineno} {ast.unparse(node)[:80]}")
     return found
 
 
@@ -130,20 +136,15 @@ def _audited_outside_a_transaction() -> list[str]:
     """Public functions that write an audit event without a transaction of their own. Under a test's own
     transaction they pass; on a real server audit.record refuses to run outside one (a 500)."""
     found = []
-    for app in APPS:
-        for path in sorted((ROOT / app).rglob("*.py")):
-            rel = path.relative_to(ROOT).as_posix()
-            if "/tests/" in rel or "/migrations/" in rel or rel.startswith(DEMO):
+    for rel, tree in _modules():
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
                 continue
-            for node in ast.parse(path.read_text(encoding="utf-8")).body:
-                if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
-                    continue
-                audits = any(
-                    isinstance(c, ast.Call) and ast.unparse(c.func) in ("audit.record", "record")
-                    for c in ast.walk(node)
-                )
-                if audits and not _atomic(node):
-                    found.append(f"{rel}:{node.lineno} {node.name}")
+            audits = any(
+                isinstance(c, ast.Call) and ast.unparse(c.func) in ("audit.record", "record") for c in ast.walk(node)
+            )
+            if audits and not _atomic(node):
+                found.append(f"{rel}:{node.lineno} {node.name}")
     return found
 
 
